@@ -1,0 +1,93 @@
+"""Tidemark's settings: the one place configuration and secrets are read.
+
+Every other module receives a `Settings` (or values taken from it) instead of reading the
+environment itself, so a test or a Dagster resource can build one explicitly and nothing
+depends on the process environment by accident. Variables are `TIDEMARK_<FIELD>`; a `.env`
+file in the working directory is read too.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Where Tidemark keeps its data and how it reaches its engines."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TIDEMARK_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    home: Path = Field(
+        default=Path("data"),
+        description="Folder for the embedded defaults: warehouse file, ops store, landing zone.",
+    )
+    warehouse: Literal["duckdb", "clickhouse", "snowflake"] = "duckdb"
+    duckdb_path: Path | None = Field(
+        default=None, description="DuckDB warehouse file; defaults to <home>/warehouse.duckdb."
+    )
+    duckdb_lock_timeout_s: float = Field(
+        default=60.0, description="How long to keep retrying while another process holds the file."
+    )
+    duckdb_memory_limit: str | None = Field(
+        default=None, description="DuckDB memory_limit, e.g. '4GB'; DuckDB's default when unset."
+    )
+    ops_store_url: SecretStr | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the ops store; defaults to SQLite at <home>/ops.sqlite.",
+    )
+    landing_url: str | None = Field(
+        default=None,
+        description="Landing zone: a folder path or s3://bucket/prefix; defaults to <home>/landing.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3 endpoint for S3-compatible stores (MinIO, moto)."
+    )
+    s3_region: str = "us-east-1"
+    dbt_project_dir: Path = Field(default=REPO_ROOT / "dbt")
+    dbt_target: str | None = Field(
+        default=None, description="dbt target; defaults to the warehouse kind."
+    )
+    demo_profiles: int = Field(default=50_000, ge=10)
+    demo_seed: int = 42
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @cached_property
+    def duckdb_file(self) -> Path:
+        """The warehouse file, absolute, so dbt and Dagster subprocesses agree on it."""
+        path = self.duckdb_path if self.duckdb_path is not None else self.home / "warehouse.duckdb"
+        return path.expanduser().resolve()
+
+    @cached_property
+    def ops_store_dsn(self) -> str:
+        if self.ops_store_url is not None:
+            return self.ops_store_url.get_secret_value()
+        return f"sqlite:///{self.home / 'ops.sqlite'}"
+
+    @cached_property
+    def landing_location(self) -> str:
+        if self.landing_url:
+            if self.landing_url.startswith("s3://"):
+                return self.landing_url
+            return str(Path(self.landing_url).expanduser().resolve())
+        return str(self.home / "landing")
+
+    @cached_property
+    def effective_dbt_target(self) -> str:
+        return self.dbt_target or self.warehouse
+
+
+def get_settings() -> Settings:
+    """Read settings from the environment (and `.env`)."""
+    return Settings()
