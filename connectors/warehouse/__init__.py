@@ -1,0 +1,1 @@
+"""Warehouse connections: one interface, an implementation per engine."""

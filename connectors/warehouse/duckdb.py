@@ -1,0 +1,131 @@
+"""The embedded default warehouse: one DuckDB file.
+
+DuckDB lets one process write a file at a time and no other process read it meanwhile.
+So every connection here is short-lived, and opening one retries with backoff while another
+process (a dbt build, a loader run) holds the lock, up to a bounded wait, after which the
+caller gets `WarehouseBusyError` — a clear, catchable answer instead of a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from connectors.warehouse.base import Params, Warehouse, WarehouseSession
+
+log = logging.getLogger(__name__)
+
+_LOCK_MARKERS = ("could not set lock", "conflicting lock", "resource temporarily unavailable")
+
+
+class WarehouseBusyError(RuntimeError):
+    """Another process held the warehouse for longer than we were willing to wait."""
+
+
+def _is_lock_error(error: duckdb.Error) -> bool:
+    text = str(error).lower()
+    return any(marker in text for marker in _LOCK_MARKERS)
+
+
+class DuckDBSession(WarehouseSession):
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.connection = connection
+
+    def execute(self, sql: str, params: Params = None) -> None:
+        self.connection.execute(sql, params)
+
+    def query_arrow(self, sql: str, params: Params = None) -> pa.Table:
+        relation = self.connection.sql(sql, params=params)
+        if relation is None:
+            raise ValueError("query_arrow needs a statement that returns rows")
+        return relation.to_arrow_table()
+
+    def query_batches(
+        self, sql: str, params: Params = None, batch_rows: int = 100_000
+    ) -> Iterator[pa.RecordBatch]:
+        relation = self.connection.sql(sql, params=params)
+        if relation is None:
+            raise ValueError("query_batches needs a statement that returns rows")
+        yield from relation.to_arrow_reader(batch_rows)
+
+    def insert_arrow(self, table: str, data: pa.Table | pa.RecordBatch) -> int:
+        frame = data if isinstance(data, pa.Table) else pa.Table.from_batches([data])
+        columns = ", ".join(f'"{name}"' for name in frame.column_names)
+        self.connection.register("_tidemark_insert", frame)
+        try:
+            self.connection.execute(
+                f"insert into {table} ({columns}) select {columns} from _tidemark_insert"
+            )
+        finally:
+            self.connection.unregister("_tidemark_insert")
+        return frame.num_rows
+
+    def begin(self) -> None:
+        self.connection.begin()
+
+    def commit(self) -> None:
+        self.connection.commit()
+
+    def rollback(self) -> None:
+        self.connection.rollback()
+
+
+class DuckDBWarehouse(Warehouse):
+    """A DuckDB file reached through short-lived connections with bounded lock retry."""
+
+    dialect = "duckdb"
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        lock_timeout_s: float = 60.0,
+        memory_limit: str | None = None,
+        read_only: bool = False,
+    ) -> None:
+        self.path = Path(path)
+        self.lock_timeout_s = lock_timeout_s
+        self.memory_limit = memory_limit
+        self.read_only = read_only
+
+    def describe(self) -> str:
+        return f"duckdb:{self.path}"
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """Open the file, waiting (with jittered backoff) while another process holds it."""
+        if not self.read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        config: dict[str, str | bool | int | float | list[str]] = {}
+        if self.memory_limit:
+            config["memory_limit"] = self.memory_limit
+        deadline = time.monotonic() + self.lock_timeout_s
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=self.read_only, config=config)
+            except duckdb.IOException as error:
+                if not _is_lock_error(error) or time.monotonic() >= deadline:
+                    if _is_lock_error(error):
+                        raise WarehouseBusyError(
+                            f"the warehouse {self.path} stayed locked by another process for "
+                            f"{self.lock_timeout_s:.0f}s (a dbt build or loader run?)"
+                        ) from error
+                    raise
+                log.debug("warehouse locked, retrying in %.2fs", delay)
+                time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
+                delay = min(delay * 2, 1.0)
+
+    @contextmanager
+    def session(self) -> Iterator[DuckDBSession]:
+        connection = self.connect()
+        try:
+            yield DuckDBSession(connection)
+        finally:
+            connection.close()
