@@ -1,0 +1,189 @@
+"""Copy landing files into `raw.<dataset>`, each exactly once, never blocking on a bad one.
+
+Exactly-once rests on the manifest table `raw._loaded_files` (primary key: the file's key),
+written in the same warehouse transaction as the file's rows. A file already in the
+manifest is skipped; two loaders racing on one file both try to insert its manifest row and
+the loser's transaction rolls back whole. A file that cannot be read, does not match its
+schema or fails its expectations is moved to quarantine with the reason, and loading goes
+on with the next file.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+import duckdb
+import pyarrow as pa
+
+from connectors.landing.base import LandingFile, LandingZone
+from connectors.loader.conform import BatchRejectedError, conform_batch, read_parquet
+from connectors.loader.expectations import validate_batch
+from connectors.raw_schemas import DATASETS
+from connectors.warehouse.base import Warehouse, WarehouseSession
+from connectors.warehouse.raw_tables import LOADED_FILES_TABLE, RAW_SCHEMA, bootstrap_ddl
+
+log = logging.getLogger(__name__)
+
+Status = Literal["loaded", "already_loaded", "quarantined"]
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one landing file."""
+
+    key: str
+    dataset: str
+    status: Status
+    rows: int = 0
+    reason: str | None = None
+
+
+@dataclass
+class LoadReport:
+    """Everything one load call did, for progress output, run metadata and asset checks."""
+
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def with_status(self, status: Status) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    def rows_by_dataset(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for outcome in self.with_status("loaded"):
+            counts[outcome.dataset] += outcome.rows
+        return dict(counts)
+
+    def for_dataset(self, dataset: str) -> LoadReport:
+        return LoadReport([o for o in self.outcomes if o.dataset == dataset], self.seconds)
+
+
+_bootstrap_lock = threading.Lock()
+
+
+def ensure_raw_tables(warehouse: Warehouse) -> None:
+    """Create the `raw` schema, its tables and the manifest when they are missing.
+
+    Two loaders in one process would race to create them (DuckDB reports a catalog
+    conflict to the loser), so creation is serialised here; other processes are kept out
+    by DuckDB's file lock.
+    """
+    with _bootstrap_lock, warehouse.session() as session:
+        if session.table_exists(RAW_SCHEMA, LOADED_FILES_TABLE.split(".", 1)[1]):
+            return
+        for statement in bootstrap_ddl():
+            session.execute(statement)
+
+
+def _loaded_keys(session: WarehouseSession, keys: list[str]) -> set[str]:
+    if not keys:
+        return set()
+    found = session.query_arrow(
+        f"select landing_key from {LOADED_FILES_TABLE} where landing_key in "
+        "(select unnest(?::varchar[]))",
+        [keys],
+    )
+    return set(found.column("landing_key").to_pylist())
+
+
+def pending_files(
+    landing: LandingZone, warehouse: Warehouse, keys: Iterable[str] | None = None
+) -> list[LandingFile]:
+    """Landing files not yet in the manifest (optionally only among `keys`), in arrival order."""
+    ensure_raw_tables(warehouse)
+    files = [f for f in landing.list() if f.dataset in DATASETS]
+    if keys is not None:
+        wanted = set(keys)
+        files = [f for f in files if f.key in wanted]
+    with warehouse.session() as session:
+        done = _loaded_keys(session, [f.key for f in files])
+    return [f for f in files if f.key not in done]
+
+
+def _prepare(landing: LandingZone, file: LandingFile, now: datetime) -> pa.Table:
+    ds = DATASETS[file.dataset]
+    table = conform_batch(ds, read_parquet(landing.read(file.key)))
+    validation = validate_batch(ds, table, now)
+    if not validation.success:
+        raise BatchRejectedError(
+            f"failed {len(validation.failures)} of {validation.evaluated} expectations: "
+            + "; ".join(validation.failures)
+        )
+    return table
+
+
+def _commit_file(session: WarehouseSession, file: LandingFile, table: pa.Table) -> Status:
+    """Insert the rows and the manifest row in one transaction; report a lost race."""
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    rows = table.append_column(
+        pa.field("_landing_key", pa.string(), nullable=False),
+        pa.array([file.key] * table.num_rows, pa.string()),
+    ).append_column(
+        pa.field("_loaded_at", pa.timestamp("us"), nullable=False),
+        pa.array([loaded_at] * table.num_rows, pa.timestamp("us")),
+    )
+    session.begin()
+    try:
+        if _loaded_keys(session, [file.key]):
+            session.rollback()
+            return "already_loaded"
+        session.insert_arrow(f"{RAW_SCHEMA}.{file.dataset}", rows)
+        session.execute(
+            f"insert into {LOADED_FILES_TABLE} values (?, ?, ?, ?, ?)",
+            [file.key, file.dataset, table.num_rows, file.size, loaded_at],
+        )
+        session.commit()
+    except duckdb.ConstraintException:
+        session.rollback()
+        return "already_loaded"
+    except duckdb.TransactionException:
+        # Another loader committed the same manifest row first: nothing of ours remains.
+        session.rollback()
+        return "already_loaded"
+    except BaseException:
+        session.rollback()
+        raise
+    return "loaded"
+
+
+def load_landing_files(
+    landing: LandingZone,
+    warehouse: Warehouse,
+    *,
+    keys: Iterable[str] | None = None,
+    now: datetime | None = None,
+    on_file: Callable[[FileOutcome], None] | None = None,
+) -> LoadReport:
+    """Load every pending landing file (or only those among `keys`) into `raw`."""
+    started = time.perf_counter()
+    moment = (now or datetime.now(UTC)).replace(tzinfo=None)
+    report = LoadReport()
+    files = pending_files(landing, warehouse, keys)
+    with warehouse.session() as session:
+        for file in files:
+            try:
+                table = _prepare(landing, file, moment)
+            except BatchRejectedError as rejection:
+                reason = str(rejection)
+                log.warning("quarantining %s: %s", file.key, reason)
+                try:
+                    landing.quarantine(file.key, reason)
+                except FileNotFoundError:
+                    log.info("%s was already moved by a concurrent loader", file.key)
+                outcome = FileOutcome(file.key, file.dataset, "quarantined", reason=reason)
+            else:
+                status = _commit_file(session, file, table)
+                rows = table.num_rows if status == "loaded" else 0
+                outcome = FileOutcome(file.key, file.dataset, status, rows=rows)
+            report.outcomes.append(outcome)
+            if on_file is not None:
+                on_file(outcome)
+    report.seconds = time.perf_counter() - started
+    return report
