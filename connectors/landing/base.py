@@ -8,6 +8,7 @@ it never blocks the files after it.
 
 from __future__ import annotations
 
+import builtins
 import io
 import json
 import uuid
@@ -87,7 +88,7 @@ class LandingZone(ABC):
         """Move a file out of the way, keeping it and a note of why."""
 
     @abstractmethod
-    def quarantined(self) -> list[QuarantinedFile]:
+    def quarantined(self) -> builtins.list[QuarantinedFile]:
         """Files set aside so far, with their reasons."""
 
     @abstractmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import uuid
@@ -46,7 +47,7 @@ class LocalLandingZone(LandingZone):
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        tmp.replace(target)
         _fsync_dir(target.parent)
         return LandingFile(key=key, size=len(data))
 
@@ -71,12 +72,12 @@ class LocalLandingZone(LandingZone):
         source = self._path(key)
         target = self._path(QUARANTINE_PREFIX + key)
         target.parent.mkdir(parents=True, exist_ok=True)
+        source.replace(target)  # raises FileNotFoundError before any note is written
         note = target.with_name(target.name + REASON_SUFFIX)
         note.write_bytes(reason_document(key, reason))
-        os.replace(source, target)
         _fsync_dir(target.parent)
 
-    def quarantined(self) -> list[QuarantinedFile]:
+    def quarantined(self) -> builtins.list[QuarantinedFile]:
         base = self.root / QUARANTINE_PREFIX
         if not base.exists():
             return []

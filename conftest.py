@@ -1,0 +1,3 @@
+"""Shared pytest plugins: fixtures for the services tests talk to (see tests/fixtures/)."""
+
+pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.s3_server"]
