@@ -1,0 +1,160 @@
+"""Running Tidemark's dbt project, and reading what it produced.
+
+Both the CLI and Dagster run the same project with the same profile and target; this module
+is where that configuration is derived from settings. dbt reads connection details from
+environment variables in `dbt/profiles.yml`, so `dbt_env` is the single place settings are
+turned into those variables (absolute paths, so the working directory never matters).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from connectors.settings import Settings
+
+NODE_TYPES_BUILT = ("model", "seed", "snapshot", "test", "unit_test")
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """One dbt node's outcome in a build."""
+
+    unique_id: str
+    resource_type: str
+    status: str
+    seconds: float
+    message: str | None = None
+
+
+@dataclass
+class BuildResult:
+    """A dbt invocation's outcome, in the terms the CLI and summaries need."""
+
+    success: bool
+    nodes: list[NodeResult] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None
+
+    def failed(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.status in {"error", "fail", "runtime error"}]
+
+
+@dataclass
+class BuildProgress:
+    """Callbacks for a progress display: the node count, then each finished node."""
+
+    on_start: Callable[[int], None] = lambda total: None
+    on_node: Callable[[NodeResult], None] = lambda node: None
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """The environment variables `dbt/profiles.yml` reads, derived from settings."""
+    return {
+        "TIDEMARK_DUCKDB_PATH": str(settings.duckdb_file),
+        "DBT_PROFILES_DIR": str(settings.dbt_project_dir),
+    }
+
+
+def export_dbt_env(settings: Settings) -> None:
+    """Make dbt subprocesses (dagster-dbt runs dbt as one) see the configured warehouse."""
+    settings.duckdb_file.parent.mkdir(parents=True, exist_ok=True)
+    os.environ.update(dbt_env(settings))
+
+
+def target_path(settings: Settings) -> Path:
+    return settings.dbt_project_dir / "target"
+
+
+def manifest_path(settings: Settings) -> Path:
+    return target_path(settings) / "manifest.json"
+
+
+def load_manifest(settings: Settings) -> dict[str, Any]:
+    """The manifest of the last dbt parse or build; parses the project when there is none."""
+    path = manifest_path(settings)
+    if not path.exists():
+        result = run_dbt(settings, ["parse"])
+        if not result.success:
+            raise RuntimeError(f"dbt could not parse the project: {result.error}")
+    manifest: dict[str, Any] = json.loads(path.read_text())
+    return manifest
+
+
+def base_args(settings: Settings) -> list[str]:
+    return [
+        "--project-dir",
+        str(settings.dbt_project_dir),
+        "--profiles-dir",
+        str(settings.dbt_project_dir),
+        "--target",
+        settings.effective_dbt_target,
+    ]
+
+
+def _node_result(event: Any) -> NodeResult | None:
+    data = event.data
+    info = data.node_info
+    if not info.unique_id:
+        return None
+    started, finished = info.node_started_at, info.node_finished_at
+    seconds = 0.0
+    if started and finished:
+        seconds = (
+            datetime.fromisoformat(finished) - datetime.fromisoformat(started)
+        ).total_seconds()
+    resource_type = info.resource_type or info.unique_id.split(".", 1)[0]
+    return NodeResult(
+        unique_id=info.unique_id,
+        resource_type=resource_type,
+        status=info.node_status,
+        seconds=seconds,
+        message=getattr(data.run_result, "message", None) or None,
+    )
+
+
+def run_dbt(
+    settings: Settings,
+    command: list[str],
+    *,
+    progress: BuildProgress | None = None,
+    extra_vars: dict[str, Any] | None = None,
+) -> BuildResult:
+    """Run a dbt command in-process against the configured target.
+
+    `command` is the dbt subcommand and its own flags (e.g. `["build", "--select", "x"]`).
+    """
+    from dbt.cli.main import dbtRunner
+
+    export_dbt_env(settings)
+    progress = progress or BuildProgress()
+    nodes: list[NodeResult] = []
+
+    def on_event(event: Any) -> None:
+        name = event.info.name
+        if name == "ConcurrencyLine":
+            progress.on_start(int(event.data.node_count))
+        elif name == "NodeFinished":
+            node = _node_result(event)
+            if node is not None:
+                nodes.append(node)
+                progress.on_node(node)
+
+    args = [*command, *base_args(settings)]
+    if extra_vars:
+        args += ["--vars", json.dumps(extra_vars)]
+    started = time.perf_counter()
+    outcome = dbtRunner(callbacks=[on_event]).invoke(args)
+    error = str(outcome.exception) if outcome.exception else None
+    return BuildResult(
+        success=bool(outcome.success),
+        nodes=nodes,
+        seconds=time.perf_counter() - started,
+        error=error,
+    )
