@@ -1,0 +1,168 @@
+"""The `tidemark` command: set up a demo, build the models, see where things stand."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from api.console_steps import (
+    StepFailedError,
+    Timings,
+    build_step,
+    generate_demo_step,
+    load_step,
+    overview,
+    print_summary,
+)
+from connectors.landing import open_landing_zone
+from connectors.loader import pending_files
+from connectors.settings import REPO_ROOT, Settings, get_settings
+from connectors.warehouse.duckdb import WarehouseBusyError
+from connectors.warehouse.factory import open_warehouse
+from connectors.warehouse.raw_tables import LOADED_FILES_TABLE
+
+app = typer.Typer(
+    help="Tidemark: your warehouse as your lifecycle marketing engine.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+
+DAGSTER_PORT = 3000
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/] {message}")
+    return typer.Exit(code=1)
+
+
+def _has_loaded_data(settings: Settings) -> bool:
+    warehouse = open_warehouse(settings)
+    if not warehouse.table_exists("raw", "_loaded_files"):
+        return False
+    return bool(warehouse.scalar(f"select count(*) from {LOADED_FILES_TABLE}"))
+
+
+def _start_fresh(settings: Settings) -> None:
+    """Remove the demo's warehouse file and local landing zone (never an S3 bucket)."""
+    if settings.landing_location.startswith("s3://"):
+        raise _fail("--fresh only clears a local landing zone; empty the S3 prefix yourself")
+    for path in (settings.duckdb_file, settings.duckdb_file.with_suffix(".duckdb.wal")):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(settings.landing_location, ignore_errors=True)
+
+
+def _dagster_home(settings: Settings) -> Path:
+    home = settings.home / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(REPO_ROOT / "dagster_project" / "dagster.yaml", home / "dagster.yaml")
+    return home
+
+
+def _serve(settings: Settings) -> None:
+    """Run the Dagster UI until Ctrl-C."""
+    env = {**os.environ, "DAGSTER_HOME": str(_dagster_home(settings))}
+    env["TIDEMARK_HOME"] = str(settings.home)
+    command = [
+        sys.executable, "-m", "dagster", "dev",
+        "-w", str(REPO_ROOT / "workspace.yaml"),
+        "-h", "127.0.0.1", "-p", str(DAGSTER_PORT),
+    ]  # fmt: skip
+    console.print(
+        f"\nDagster UI on [bold]http://127.0.0.1:{DAGSTER_PORT}[/] — press Ctrl-C to stop."
+    )
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env)
+    try:
+        process.wait()
+    except KeyboardInterrupt:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+
+@app.command()
+def demo(
+    profiles: Annotated[
+        int | None,
+        typer.Option(envvar="DEMO_PROFILES", help="How many demo profiles to generate."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the demo data generator.")] = None,
+    serve: Annotated[
+        bool, typer.Option(help="Serve the Dagster UI after the summary, until Ctrl-C.")
+    ] = True,
+    fresh: Annotated[
+        bool, typer.Option(help="Delete the demo warehouse and landing files first.")
+    ] = False,
+) -> None:
+    """Generate demo data, load it, build every model, print a summary (and serve the UI)."""
+    overrides: dict[str, int] = {}
+    if profiles is not None:
+        overrides["demo_profiles"] = profiles
+    if seed is not None:
+        overrides["demo_seed"] = seed
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if fresh:
+        _start_fresh(settings)
+    timings = Timings()
+    try:
+        if _has_loaded_data(settings) or open_landing_zone(settings).list():
+            console.print(
+                f"Demo data already in {settings.home} — loading anything new and rebuilding "
+                "(use --fresh to start over)."
+            )
+        else:
+            generate_demo_step(settings, console, timings)
+        load_step(settings, console, timings)
+        build_step(settings, console, timings)
+        print_summary(console, overview(settings), timings)
+    except (StepFailedError, WarehouseBusyError) as error:
+        raise _fail(str(error)) from error
+    console.print(f"Warehouse: {settings.duckdb_file} (open it with any DuckDB client)")
+    if serve:
+        _serve(settings)
+
+
+@app.command()
+def build(
+    select: Annotated[
+        str | None, typer.Option(help="dbt selection, e.g. 'segments' or '+profiles'.")
+    ] = None,
+) -> None:
+    """Load new landing files into raw, then build the dbt models."""
+    settings = get_settings()
+    timings = Timings()
+    try:
+        load_step(settings, console, timings)
+        build_step(settings, console, timings, select=select)
+        print_summary(console, overview(settings), timings)
+    except (StepFailedError, WarehouseBusyError) as error:
+        raise _fail(str(error)) from error
+
+
+@app.command()
+def status() -> None:
+    """Where the data lives, what is waiting to be loaded, and the segments' sizes."""
+    settings = get_settings()
+    landing = open_landing_zone(settings)
+    warehouse = open_warehouse(settings)
+    console.print(f"Warehouse:    {warehouse.describe()}")
+    console.print(f"Landing zone: {landing.describe()}")
+    try:
+        waiting = pending_files(landing, warehouse)
+        console.print(f"Waiting to load: {len(waiting)} files")
+        for quarantined in landing.quarantined():
+            console.print(f"[yellow]quarantined[/] {quarantined.key}: {quarantined.reason}")
+        print_summary(console, overview(settings))
+    except WarehouseBusyError as error:
+        raise _fail(str(error)) from error
+
+
+if __name__ == "__main__":
+    app()
