@@ -1,0 +1,51 @@
+with
+
+profile_versions as (
+    select * from {{ ref('stg_raw__profiles') }}
+),
+
+ranked as (
+    select
+        *,
+        count(*) over (partition by profile_id) as versions_count,
+        -- Newest updated_at wins; on a tie the copy loaded last, then the last file; two
+        -- versions of one file with the same updated_at are ordered by their content so the
+        -- winner never depends on scan order.
+        row_number() over (
+            partition by profile_id
+            order by
+                updated_at desc,
+                loaded_at desc,
+                landing_key desc,
+                email asc nulls last,
+                phone asc nulls last,
+                first_name asc nulls last,
+                last_name asc nulls last,
+                country asc nulls last,
+                time_zone asc nulls last,
+                created_at asc,
+                source asc
+        ) as version_rank
+    from profile_versions
+),
+
+final as (
+    select
+        profile_id,
+        email,
+        phone,
+        first_name,
+        last_name,
+        country,
+        time_zone,
+        created_at,
+        updated_at,
+        source,
+        versions_count,
+        landing_key,
+        loaded_at
+    from ranked
+    where version_rank = 1
+)
+
+select * from final

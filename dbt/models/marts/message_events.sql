@@ -1,0 +1,52 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='message_event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
+with
+
+message_events as (
+    select * from {{ ref('stg_raw__message_events') }}
+    {% if is_incremental() %}
+        -- Rows loaded since the last run. `>=` so that a batch sharing the last run's load time
+        -- is never skipped; reprocessing it is harmless with delete+insert on message_event_id.
+        where loaded_at >= (select max(this_events.loaded_at) from {{ this }} as this_events)
+    {% endif %}
+),
+
+ranked as (
+    select
+        *,
+        -- Within the new rows the copy loaded last wins; across runs delete+insert replaces
+        -- the stored copy (same rule as int_message_events_deduplicated).
+        row_number() over (
+            partition by message_event_id
+            order by loaded_at desc, landing_key desc
+        ) as copy_rank
+    from message_events
+),
+
+final as (
+    select
+        message_event_id,
+        message_id,
+        profile_id,
+        channel,
+        event_type,
+        occurred_at,
+        provider,
+        recipient,
+        campaign_id,
+        bounce_type,
+        url,
+        landing_key,
+        loaded_at
+    from ranked
+    where copy_rank = 1
+)
+
+select * from final
