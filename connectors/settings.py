@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     )
     landing_url: str | None = Field(
         default=None,
-        description="Landing zone: a folder path or s3://bucket/prefix; defaults to <home>/landing.",
+        description="Landing zone: a folder or s3://bucket/prefix; defaults to <home>/landing.",
     )
     s3_endpoint_url: str | None = Field(
         default=None, description="S3 endpoint for S3-compatible stores (MinIO, moto)."

@@ -69,27 +69,35 @@ def _context() -> Any:
 
 def _suite(ds: RawDataset, now: datetime) -> gx.ExpectationSuite:
     import great_expectations as gx
+    from great_expectations.expectations.core.expect_column_max_to_be_between import (
+        ExpectColumnMaxToBeBetween,
+    )
+    from great_expectations.expectations.core.expect_column_min_to_be_between import (
+        ExpectColumnMinToBeBetween,
+    )
+    from great_expectations.expectations.core.expect_column_values_to_be_in_set import (
+        ExpectColumnValuesToBeInSet,
+    )
+    from great_expectations.expectations.core.expect_column_values_to_not_be_null import (
+        ExpectColumnValuesToNotBeNull,
+    )
 
     _context()  # GE objects need an active context before they are built
     suite = gx.ExpectationSuite(name=f"landing_{ds.name}")
     for column in ds.required:
         if column.endswith("_id"):
-            suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
+            suite.add_expectation(ExpectColumnValuesToNotBeNull(column=column))
     for f in ds.schema:
         if pa.types.is_timestamp(f.type):
             latest = now + FUTURE_TOLERANCE
             suite.add_expectation(
-                gx.expectations.ExpectColumnMinToBeBetween(
+                ExpectColumnMinToBeBetween(
                     column=f.name, min_value=EARLIEST_PLAUSIBLE, strict_min=False
                 )
             )
-            suite.add_expectation(
-                gx.expectations.ExpectColumnMaxToBeBetween(column=f.name, max_value=latest)
-            )
+            suite.add_expectation(ExpectColumnMaxToBeBetween(column=f.name, max_value=latest))
     for column, allowed in VOCABULARIES.get(ds.name, {}).items():
-        suite.add_expectation(
-            gx.expectations.ExpectColumnValuesToBeInSet(column=column, value_set=allowed)
-        )
+        suite.add_expectation(ExpectColumnValuesToBeInSet(column=column, value_set=allowed))
     return suite
 
 

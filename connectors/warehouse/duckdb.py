@@ -65,7 +65,7 @@ class DuckDBSession(WarehouseSession):
             )
         finally:
             self.connection.unregister("_tidemark_insert")
-        return frame.num_rows
+        return int(frame.num_rows)
 
     def begin(self) -> None:
         self.connection.begin()
