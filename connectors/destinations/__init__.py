@@ -1,0 +1,1 @@
+"""Send pipelines: one small interface, an implementation per provider."""
