@@ -76,14 +76,42 @@ def manifest_path(settings: Settings) -> Path:
     return target_path(settings) / "manifest.json"
 
 
-def load_manifest(settings: Settings) -> dict[str, Any]:
-    """The manifest of the last dbt parse or build; parses the project when there is none."""
+PROJECT_FILE_SUFFIXES = (".sql", ".yml", ".yaml", ".md", ".csv")
+GENERATED_FOLDERS = ("target", "logs", "dbt_packages")
+
+
+def manifest_is_stale(settings: Settings) -> bool:
+    """True when there is no manifest or a project file changed after it was written.
+
+    A data engineer who adds a segment model expects to see it without remembering to run
+    `dbt parse`; comparing modification times costs a directory walk, not a parse.
+    """
     path = manifest_path(settings)
     if not path.exists():
-        result = run_dbt(settings, ["parse"])
+        return True
+    written = path.stat().st_mtime
+    root = settings.dbt_project_dir
+    for file in root.rglob("*"):
+        relative = file.relative_to(root).parts
+        if relative[0] in GENERATED_FOLDERS or file.suffix not in PROJECT_FILE_SUFFIXES:
+            continue
+        if file.stat().st_mtime > written:
+            return True
+    return False
+
+
+def ensure_manifest(settings: Settings) -> Path:
+    """Parse the project when its manifest is missing or older than its files."""
+    if manifest_is_stale(settings):
+        result = run_dbt(settings, ["parse", "--quiet"])
         if not result.success:
-            raise RuntimeError(f"dbt could not parse the project: {result.error}")
-    manifest: dict[str, Any] = json.loads(path.read_text())
+            raise RuntimeError(f"dbt could not parse {settings.dbt_project_dir}: {result.error}")
+    return manifest_path(settings)
+
+
+def load_manifest(settings: Settings) -> dict[str, Any]:
+    """The manifest of the project as it is now (parsed again if files changed)."""
+    manifest: dict[str, Any] = json.loads(ensure_manifest(settings).read_text())
     return manifest
 
 

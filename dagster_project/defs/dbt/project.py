@@ -6,18 +6,15 @@ from functools import cache
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from connectors.dbt_project import manifest_path, run_dbt
+from connectors.dbt_project import ensure_manifest
 from connectors.settings import get_settings
 
 
 @cache
 def tidemark_dbt_project() -> DbtProject:
-    """The project, with a manifest guaranteed to exist (parsed on first load if missing)."""
+    """The project, with a manifest that matches its files (parsed again if they changed)."""
     settings = get_settings()
-    if not manifest_path(settings).exists():
-        result = run_dbt(settings, ["parse"])
-        if not result.success:
-            raise RuntimeError(f"dbt could not parse {settings.dbt_project_dir}: {result.error}")
+    ensure_manifest(settings)
     project = DbtProject(
         project_dir=settings.dbt_project_dir,
         profiles_dir=settings.dbt_project_dir,
