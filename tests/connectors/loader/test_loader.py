@@ -59,9 +59,7 @@ def test_each_file_is_loaded_exactly_once(landing, warehouse):
     assert again.outcomes == [] and explicit.outcomes == []
     assert raw_count(warehouse) == 15
     assert warehouse.scalar("select count(*) from raw._loaded_files") == 2
-    traced = warehouse.scalar(
-        "select count(*) from raw.events where _landing_key = ?", [first.key]
-    )
+    traced = warehouse.scalar("select count(*) from raw.events where _landing_key = ?", [first.key])
     assert traced == 10
 
 
@@ -70,7 +68,9 @@ def test_concurrent_loaders_in_one_process_load_each_file_once(landing, warehous
         landing.write_table("events", events_table(batch * 100, 50))
     reports = []
     threads = [
-        threading.Thread(target=lambda: reports.append(load_landing_files(landing, warehouse, now=NOW)))
+        threading.Thread(
+            target=lambda: reports.append(load_landing_files(landing, warehouse, now=NOW))
+        )
         for _ in range(3)
     ]
     for t in threads:
