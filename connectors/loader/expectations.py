@@ -39,6 +39,7 @@ VOCABULARIES: dict[str, dict[str, list[str]]] = {
             "open",
             "click",
             "unsubscribe",
+            "resubscribe",
             "dropped",
             "failed",
         ],
