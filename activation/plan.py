@@ -1,0 +1,328 @@
+"""Plan a run in the warehouse: diff, guardrails, quiet hours, message ids — one SQL set.
+
+Nothing about the audience leaves the warehouse here. The segment's rows are diffed by
+primary key and row hash against the activation's last delivered snapshot; the rows the
+mode wants are checked against consent, suppressions (the dbt model and the ops store's
+immediate ones), the rolling frequency cap and address duplicates; what passes gets a
+deterministic message id and a `send_after` (now, or the end of the recipient's quiet
+hours in their own time zone). Exclusions keep their reason. Re-planning the same run
+replaces its rows, so a crashed plan is simply run again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from activation.definition import ActivationDefinition, Mode
+from activation.segments import Segment
+from activation.warehouse_tables import SCHEMA, ensure_engine_tables
+from connectors.destinations.message import Channel
+from connectors.warehouse.base import Warehouse, WarehouseSession
+
+PROFILES = "analytics.profiles"
+PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+
+#: The changes each mode turns into messages.
+CHANGES_BY_MODE: dict[Mode, tuple[str, ...]] = {
+    Mode.ADD_ONLY: ("added",),
+    Mode.UPSERT: ("added", "changed"),
+    Mode.MIRROR: ("added", "changed"),
+}
+
+
+class PlanError(RuntimeError):
+    """A plan that must not go ahead; nothing was sent. The message says why."""
+
+
+@dataclass
+class PlanSummary:
+    """What a plan found, for the run record, the dry-run report and the approval check."""
+
+    members: int = 0
+    snapshot: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    planned: int = 0
+    deferred: int = 0
+    excluded: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def change_size(self) -> int:
+        return self.added + self.changed + self.removed
+
+    @property
+    def excluded_total(self) -> int:
+        return sum(self.excluded.values())
+
+
+def _channel_columns(channel: Channel) -> dict[str, str]:
+    """SQL expressions, over `profiles p`, for the channel's address and guardrail inputs."""
+    if channel is Channel.EMAIL:
+        return {
+            "address": "p.email",
+            "is_valid": "coalesce(p.is_email_valid, false)",
+            "consent": "p.email_consent",
+            "is_suppressed": "coalesce(p.is_email_suppressed, false)",
+            "normalized": "lower(trim(p.email))",
+        }
+    if channel is Channel.SMS:
+        return {
+            "address": "p.phone",
+            "is_valid": f"coalesce(regexp_matches(p.phone, '{PHONE_PATTERN}'), false)",
+            "consent": "p.sms_consent",
+            "is_suppressed": "coalesce(p.is_sms_suppressed, false)",
+            "normalized": "regexp_replace(p.phone, '[\\s().-]', '', 'g')",
+        }
+    # Webhooks carry data to another system: no consent or address of the recipient's own.
+    return {
+        "address": "p.profile_id",
+        "is_valid": "true",
+        "consent": "'granted'",
+        "is_suppressed": "false",
+        "normalized": "p.profile_id",
+    }
+
+
+def _quiet_hours_sql(definition: ActivationDefinition) -> str:
+    """`send_after` in UTC: now, or the end of the quiet window in the recipient's zone."""
+    quiet = definition.quiet_hours
+    if quiet is None or definition.channel is Channel.WEBHOOK:
+        return "$now"
+    start = quiet.start.strftime("%H:%M:%S")
+    end = quiet.end.strftime("%H:%M:%S")
+    local_now = "(($now at time zone 'UTC') at time zone r.time_zone)"
+    local_time = f"cast({local_now} as time)"
+    if quiet.start > quiet.end:  # overnight window, e.g. 21:00-08:00
+        in_window = f"({local_time} >= time '{start}' or {local_time} < time '{end}')"
+        end_day = (
+            f"case when {local_time} >= time '{start}' "
+            f"then cast({local_now} as date) + 1 else cast({local_now} as date) end"
+        )
+    else:
+        in_window = f"({local_time} >= time '{start}' and {local_time} < time '{end}')"
+        end_day = f"cast({local_now} as date)"
+    local_end = f"(cast({end_day} as timestamp) + interval '{end}')"
+    utc_end = f"(({local_end} at time zone r.time_zone) at time zone 'UTC')"
+    return f"case when {in_window} then {utc_end} else $now end"
+
+
+def _frequency_sql(definition: ActivationDefinition) -> tuple[str, str]:
+    """The CTE counting recent messages per profile, and the exclusion condition."""
+    cap = definition.frequency_cap
+    if cap is None or definition.channel is Channel.WEBHOOK:
+        return "select null::varchar as profile_id, 0 as recent where false", "false"
+    cte = f"""
+        select profile_id, count(*) as recent
+        from {SCHEMA}.message_log
+        where channel = $channel
+          and state in ('planned', 'sending', 'sent', 'in_doubt')
+          and coalesce(sent_at, send_after) >= $now - interval '{cap.window_hours} hours'
+          and run_id <> $run_id
+        group by profile_id"""
+    return cte, f"coalesce(f.recent, 0) >= {cap.max_messages}"
+
+
+def plan_sql(definition: ActivationDefinition, segment: Segment) -> str:
+    """The statement that writes the run's candidates, reasons and send times to a temp table."""
+    columns = _channel_columns(definition.channel)
+    changes = ", ".join(f"'{c}'" for c in CHANGES_BY_MODE[definition.mode])
+    frequency_cte, over_cap = _frequency_sql(definition)
+    return f"""
+    create or replace temp table _plan as
+    with members as (
+        select s.profile_id, md5(cast(to_json(s) as varchar)) as row_hash,
+               cast(to_json(s) as varchar) as attributes
+        from {segment.relation} as s
+    ),
+    snapshot as (
+        select profile_id, row_hash from {SCHEMA}.activation_snapshots
+        where activation = $activation
+    ),
+    diff as (
+        select coalesce(m.profile_id, s.profile_id) as profile_id,
+               case when s.profile_id is null then 'added'
+                    when m.profile_id is null then 'removed'
+                    when m.row_hash <> s.row_hash then 'changed'
+                    else 'unchanged' end as change,
+               coalesce(m.row_hash, s.row_hash) as row_hash,
+               m.attributes
+        from members as m
+        full outer join snapshot as s on m.profile_id = s.profile_id
+    ),
+    frequency as ({frequency_cte}),
+    suppressed_now as (
+        select address_hash from {SCHEMA}.immediate_suppressions where channel = $channel
+    ),
+    reasons as (
+        select d.profile_id, d.change, d.row_hash, d.attributes,
+               d.change in ({changes}) as wanted,
+               {columns["address"]} as address,
+               coalesce(p.time_zone, 'UTC') as time_zone,
+               case
+                   when p.profile_id is null then 'unknown_profile'
+                   when {columns["address"]} is null or not {columns["is_valid"]}
+                       then 'invalid_address'
+                   when coalesce({columns["consent"]}, 'never_asked') <> 'granted'
+                       then 'no_consent'
+                   when {columns["is_suppressed"]} or sn.address_hash is not null
+                       then 'suppressed'
+                   when {over_cap} then 'frequency_cap'
+               end as blocking_reason,
+               {columns["normalized"]} as normalized_address
+        from diff as d
+        left join {PROFILES} as p on p.profile_id = d.profile_id
+        left join frequency as f on f.profile_id = d.profile_id
+        left join suppressed_now as sn on sn.address_hash = sha256({columns["normalized"]})
+        where d.change <> 'unchanged'
+    ),
+    deduplicated as (
+        select r.*,
+               case when r.wanted and r.blocking_reason is null and row_number() over (
+                        partition by r.wanted and r.blocking_reason is null, r.normalized_address
+                        order by r.profile_id) > 1
+                    then 'duplicate_address' else r.blocking_reason end as reason
+        from reasons as r
+    )
+    select r.profile_id, r.change, r.wanted, r.row_hash, r.attributes, r.address, r.time_zone,
+           case when r.wanted then r.reason end as reason,
+           substr(sha256($activation || '/' || $run_id || '/' || r.profile_id), 1, 32)
+               as message_id,
+           {_quiet_hours_sql(definition)} as send_after
+    from deduplicated as r
+    """
+
+
+def _check_keys(session: WarehouseSession, segment: Segment) -> int:
+    row = session.query_arrow(
+        f"select count(*) as total, count(profile_id) as with_id, "
+        f"count(distinct profile_id) as distinct_ids from {segment.relation}"
+    ).to_pylist()[0]
+    if row["with_id"] != row["total"]:
+        raise PlanError(
+            f"segment {segment.model} has {row['total'] - row['with_id']} rows with a null "
+            "profile_id; fix the model (its contract should forbid it) — nothing was sent"
+        )
+    if row["distinct_ids"] != row["total"]:
+        raise PlanError(
+            f"segment {segment.model} has {row['total'] - row['distinct_ids']} duplicate "
+            "profile_id rows; each profile must appear once — nothing was sent"
+        )
+    return int(row["total"])
+
+
+def _params(definition: ActivationDefinition, run_id: str, now: datetime) -> dict[str, Any]:
+    return {
+        "activation": definition.name,
+        "run_id": run_id,
+        "now": now,
+        "channel": definition.channel.value,
+    }
+
+
+def plan_run(
+    warehouse: Warehouse,
+    definition: ActivationDefinition,
+    segment: Segment,
+    *,
+    run_id: str,
+    now: datetime,
+    immediate_suppressions: list[tuple[str, str]],
+) -> PlanSummary:
+    """Compute and store the run's plan; returns its counts. `now` is naive UTC."""
+    params = _params(definition, run_id, now)
+    with warehouse.session() as session:
+        ensure_engine_tables(session)
+        if not session.table_exists(*segment.relation.split(".", 1)):
+            raise PlanError(f"segment model {segment.relation} has not been built yet")
+        members = _check_keys(session, segment)
+        session.begin()
+        try:
+            _refresh_immediate_suppressions(session, immediate_suppressions)
+            session.execute(plan_sql(definition, segment), params)
+            summary = _summarise(session, definition, members, now)
+            _store(session, definition, run_id, now)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    return summary
+
+
+def _refresh_immediate_suppressions(
+    session: WarehouseSession, suppressions: list[tuple[str, str]]
+) -> None:
+    import pyarrow as pa
+
+    session.execute(f"delete from {SCHEMA}.immediate_suppressions")
+    if suppressions:
+        channels, hashes = zip(*suppressions, strict=True)
+        session.insert_arrow(
+            f"{SCHEMA}.immediate_suppressions",
+            pa.table({"channel": list(channels), "address_hash": list(hashes)}),
+        )
+
+
+def _summarise(
+    session: WarehouseSession, definition: ActivationDefinition, members: int, now: datetime
+) -> PlanSummary:
+    rows = session.query_arrow(
+        """
+        select change, wanted, reason, send_after > $now as deferred, count(*) as n
+        from _plan group by all
+        """,
+        {"now": now},
+    ).to_pylist()
+    summary = PlanSummary(members=members)
+    summary.snapshot = int(
+        session.scalar(
+            f"select count(*) from {SCHEMA}.activation_snapshots where activation = ?",
+            [definition.name],
+        )
+    )
+    excluded: Counter[str] = Counter()
+    for row in rows:
+        n = int(row["n"])
+        setattr(summary, row["change"], getattr(summary, row["change"]) + n)
+        if not row["wanted"]:
+            continue
+        if row["reason"] is not None:
+            excluded[row["reason"]] += n
+        else:
+            summary.planned += n
+            if row["deferred"]:
+                summary.deferred += n
+    summary.excluded = dict(excluded)
+    return summary
+
+
+def _store(
+    session: WarehouseSession, definition: ActivationDefinition, run_id: str, now: datetime
+) -> None:
+    params = _params(definition, run_id, now)
+    for table in ("planned_messages", "exclusions"):
+        session.execute(f"delete from {SCHEMA}.{table} where run_id = $run_id", {"run_id": run_id})
+    session.execute(
+        f"""
+        insert into {SCHEMA}.planned_messages
+        select $run_id, $activation, message_id, profile_id, change, $channel, address,
+               'default', send_after, row_hash, attributes, $now
+        from _plan where wanted and reason is null
+        """,
+        params,
+    )
+    session.execute(
+        f"""
+        insert into {SCHEMA}.exclusions
+        select $run_id, $activation, profile_id, $channel, address, reason, true, $now
+        from _plan where wanted and reason is not null
+        union all
+        select $run_id, $activation, profile_id, $channel, address, 'quiet_hours_deferred',
+               false, $now
+        from _plan where wanted and reason is null and send_after > $now
+        """,
+        params,
+    )
