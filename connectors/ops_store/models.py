@@ -46,13 +46,13 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def _string_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
+def string_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
     return Enum(
         enum_class,
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=16,
+        length=32,
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
@@ -154,9 +154,9 @@ class ActivationRequest(Base):
     activation_name: Mapped[str] = mapped_column(String(200), index=True)
     requested_by: Mapped[str] = mapped_column(String(200))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
-    kind: Mapped[RequestKind] = mapped_column(_string_enum(RequestKind, "kind"))
+    kind: Mapped[RequestKind] = mapped_column(string_enum(RequestKind, "kind"))
     status: Mapped[RequestStatus] = mapped_column(
-        _string_enum(RequestStatus, "status"), default=RequestStatus.PENDING
+        string_enum(RequestStatus, "status"), default=RequestStatus.PENDING
     )
     status_reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
@@ -173,7 +173,7 @@ class ApiToken(Base):
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[TokenRole] = mapped_column(_string_enum(TokenRole, "role"))
+    role: Mapped[TokenRole] = mapped_column(string_enum(TokenRole, "role"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -193,7 +193,7 @@ class ImmediateSuppression(Base):
     __table_args__ = (UniqueConstraint("channel", "address_hash"),)
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
-    channel: Mapped[SuppressionChannel] = mapped_column(_string_enum(SuppressionChannel, "channel"))
+    channel: Mapped[SuppressionChannel] = mapped_column(string_enum(SuppressionChannel, "channel"))
     address_hash: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

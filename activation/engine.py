@@ -1,0 +1,450 @@
+"""Run an activation end to end: lock, plan, approval check, enqueue, snapshot, deliver, mirror.
+
+A run is resumable at every step. Its status in the ops store says where it is
+(planning → enqueued → delivering → completed), every step is idempotent (the plan
+replaces its rows, enqueueing ignores known message ids, the snapshot update is a
+delete-then-insert of the run's members), and a rerun after a crash takes over the dead
+run's lock and carries on from its status instead of starting a new run, so the same
+message ids are used and nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from activation.catalog import get_activation
+from activation.definition import ActivationDefinition, Mode
+from activation.deliver import DeliveryReport, Renderer, RetryPolicy, deliver
+from activation.mirror import mirror_run
+from activation.plan import PlanSummary, plan_run
+from activation.segments import Segment, discover_segments
+from activation.warehouse_tables import SCHEMA
+from connectors.destinations.base import Destination
+from connectors.destinations.message import OutboundMessage
+from connectors.ops_store.audit import record_audit
+from connectors.ops_store.delivery_models import (
+    ActivationRun,
+    MessageState,
+    RunStatus,
+)
+from connectors.ops_store.models import ImmediateSuppression
+from connectors.ops_store.outbox import (
+    ClaimedMessage,
+    FrequencyRule,
+    enqueue_messages,
+    partition_of,
+    recover_interrupted,
+    state_counts,
+)
+from connectors.ops_store.runs import (
+    acquire_activation_lock,
+    create_run,
+    release_activation_lock,
+    retarget_lock,
+    set_run_status,
+    this_holder,
+    unfinished_run,
+)
+from connectors.warehouse.base import Warehouse
+
+ENQUEUE_BATCH = 10_000
+SAMPLE_SIZE = 3
+
+
+class ActivationRunError(RuntimeError):
+    """A run that cannot proceed; the message says why and nothing unsafe happened."""
+
+
+@dataclass
+class RunReport:
+    """What a run (or dry run) did, for the CLI, the API and Dagster metadata."""
+
+    run_id: str
+    activation: str
+    kind: str
+    status: str
+    reason: str | None = None
+    plan: PlanSummary | None = None
+    delivery: DeliveryReport | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    samples: list[OutboundMessage] = field(default_factory=list)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def exceeds_limits(definition: ActivationDefinition, plan: PlanSummary) -> str | None:
+    """Why a plan must wait for approval, or None when it may go ahead."""
+    limits = definition.limits
+    size = plan.change_size
+    if limits.max_change is not None and size > limits.max_change:
+        return f"the plan changes {size:,} members, more than max_change {limits.max_change:,}"
+    if limits.max_change_ratio is not None and plan.snapshot > 0:
+        ratio = size / plan.snapshot
+        if ratio > limits.max_change_ratio:
+            return (
+                f"the plan changes {ratio:.0%} of the {plan.snapshot:,} members already "
+                f"delivered, more than max_change_ratio {limits.max_change_ratio:.0%}"
+            )
+    return None
+
+
+class ActivationEngine:
+    """The engine's entry point, independent of CLI, API and Dagster."""
+
+    def __init__(
+        self,
+        *,
+        warehouse: Warehouse,
+        sessions: sessionmaker[Session],
+        manifest: Callable[[], dict[str, Any]],
+        destination_for: Callable[[ActivationDefinition], Destination],
+        renderer_for: Callable[[ActivationDefinition], Renderer],
+        clock: Callable[[], datetime] = _utc_now,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self.warehouse = warehouse
+        self.sessions = sessions
+        self.manifest = manifest
+        self.destination_for = destination_for
+        self.renderer_for = renderer_for
+        self.clock = clock
+        self.policy = policy or RetryPolicy()
+
+    # -- lookups -------------------------------------------------------------------------
+
+    def definition(self, name: str) -> tuple[ActivationDefinition, Segment]:
+        manifest = self.manifest()
+        with self.sessions() as session:
+            definition = get_activation(name, manifest, session)
+        segments = {s.name: s for s in discover_segments(manifest)}
+        segment = segments.get(definition.segment)
+        if segment is None:
+            raise ActivationRunError(
+                f"activation {name!r} targets segment {definition.segment!r}, which the dbt "
+                f"project does not define (known: {', '.join(sorted(segments)) or 'none'})"
+            )
+        return definition, segment
+
+    # -- runs ----------------------------------------------------------------------------
+
+    def dry_run(self, name: str, *, requested_by: str, run_id: str | None = None) -> RunReport:
+        """Plan and record, send nothing: counts, exclusions by reason, rendered samples."""
+        definition, segment = self.definition(name)
+        run_id = run_id or uuid.uuid4().hex
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            create_run(
+                session,
+                run_id=run_id,
+                activation=name,
+                kind="dry_run",
+                requested_by=requested_by,
+                now=now,
+            )
+        plan = self._plan(definition, segment, run_id, now)
+        with self.sessions() as session, session.begin():
+            set_run_status(session, run_id, RunStatus.PLANNED, self.clock(), plan=self._doc(plan))
+        mirror_run(self.sessions, self.warehouse, run_id)
+        return RunReport(
+            run_id,
+            name,
+            "dry_run",
+            RunStatus.PLANNED.value,
+            plan=plan,
+            samples=self.samples(definition, run_id),
+        )
+
+    def run(self, name: str, *, requested_by: str, run_id: str | None = None) -> RunReport:
+        """Run (or resume) the activation; a concurrent trigger is recorded as skipped."""
+        definition, segment = self.definition(name)
+        run_id = run_id or uuid.uuid4().hex
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            lock = acquire_activation_lock(session, name, run_id, now)
+        if not lock.acquired:
+            reason = f"run {lock.holder_run_id} of {name} is in progress"
+            with self.sessions() as session, session.begin():
+                create_run(
+                    session,
+                    run_id=run_id,
+                    activation=name,
+                    kind="run",
+                    requested_by=requested_by,
+                    now=now,
+                    status=RunStatus.SKIPPED,
+                    reason=reason,
+                )
+            mirror_run(self.sessions, self.warehouse, run_id)
+            return RunReport(run_id, name, "run", RunStatus.SKIPPED.value, reason=reason)
+        try:
+            run_id = self._current_run(name, run_id, requested_by, now)
+            return self._carry_on(definition, segment, run_id)
+        finally:
+            with self.sessions() as session, session.begin():
+                release_activation_lock(session, name)
+
+    def approve(self, run_id: str, *, actor: str) -> RunReport:
+        """Release a run held by its size limit: enqueue its stored plan and deliver it."""
+        with self.sessions() as session:
+            run = session.get(ActivationRun, run_id)
+            if run is None:
+                raise ActivationRunError(f"no activation run {run_id!r}")
+            if run.status is not RunStatus.AWAITING_APPROVAL:
+                raise ActivationRunError(
+                    f"run {run_id} is {run.status.value}; only a run awaiting approval "
+                    "can be approved"
+                )
+            name = run.activation
+        definition, segment = self.definition(name)
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            lock = acquire_activation_lock(session, name, run_id, now)
+            if not lock.acquired:
+                raise ActivationRunError(f"run {lock.holder_run_id} of {name} is in progress")
+            set_run_status(session, run_id, RunStatus.ENQUEUED, now, reason=f"approved by {actor}")
+            record_audit(
+                session,
+                actor=actor,
+                action="activation_run.approve",
+                resource_type="activation_run",
+                resource_id=run_id,
+                before={"status": RunStatus.AWAITING_APPROVAL.value},
+                after={"status": RunStatus.ENQUEUED.value},
+            )
+        try:
+            self._enqueue(definition, segment, run_id)
+            return self._carry_on(definition, segment, run_id)
+        finally:
+            with self.sessions() as session, session.begin():
+                release_activation_lock(session, name)
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def _current_run(self, name: str, run_id: str, requested_by: str, now: datetime) -> str:
+        """Resume the activation's unfinished run if there is one, else start `run_id`."""
+        with self.sessions() as session, session.begin():
+            unfinished = unfinished_run(session, name)
+            if unfinished is not None:
+                retarget_lock(session, name, unfinished.run_id, now)
+                return unfinished.run_id
+            create_run(
+                session,
+                run_id=run_id,
+                activation=name,
+                kind="run",
+                requested_by=requested_by,
+                now=now,
+            )
+        return run_id
+
+    def _status(self, run_id: str) -> RunStatus:
+        with self.sessions() as session:
+            run = session.get(ActivationRun, run_id)
+            assert run is not None
+            return run.status
+
+    def _carry_on(
+        self, definition: ActivationDefinition, segment: Segment, run_id: str
+    ) -> RunReport:
+        plan: PlanSummary | None = None
+        if self._status(run_id) is RunStatus.PLANNING:
+            plan = self._plan(definition, segment, run_id, self.clock())
+            held = exceeds_limits(definition, plan)
+            with self.sessions() as session, session.begin():
+                status = RunStatus.AWAITING_APPROVAL if held else RunStatus.ENQUEUED
+                set_run_status(
+                    session, run_id, status, self.clock(), reason=held, plan=self._doc(plan)
+                )
+            if held:
+                mirror_run(self.sessions, self.warehouse, run_id)
+                return RunReport(
+                    run_id, definition.name, "run", status.value, reason=held, plan=plan
+                )
+            self._enqueue(definition, segment, run_id)
+        delivery = self._deliver(definition, run_id)
+        mirror_run(self.sessions, self.warehouse, run_id)
+        with self.sessions() as session:
+            run = session.get(ActivationRun, run_id)
+            assert run is not None
+            counts = state_counts(session, run_id)
+            if plan is None and run.plan:
+                plan = PlanSummary(**{k: v for k, v in run.plan.items() if k != "mode"})
+            return RunReport(
+                run_id,
+                definition.name,
+                "run",
+                run.status.value,
+                reason=run.status_reason,
+                plan=plan,
+                delivery=delivery,
+                counts=counts,
+            )
+
+    def _plan(
+        self, definition: ActivationDefinition, segment: Segment, run_id: str, now: datetime
+    ) -> PlanSummary:
+        with self.sessions() as session:
+            suppressions = [
+                (str(channel), address_hash)
+                for channel, address_hash in session.execute(
+                    select(ImmediateSuppression.channel, ImmediateSuppression.address_hash)
+                )
+            ]
+        return plan_run(
+            self.warehouse,
+            definition,
+            segment,
+            run_id=run_id,
+            now=_naive(now),
+            immediate_suppressions=suppressions,
+        )
+
+    @staticmethod
+    def _doc(plan: PlanSummary) -> dict[str, Any]:
+        return asdict(plan)
+
+    def _enqueue(self, definition: ActivationDefinition, segment: Segment, run_id: str) -> None:
+        """Copy the stored plan into the outbox, then record its members in the snapshot."""
+        now = self.clock()
+        with self.warehouse.session() as wh:
+            batches = wh.query_batches(
+                f"select message_id, profile_id, change, address, variant, send_after, "
+                f"attributes from {SCHEMA}.planned_messages where run_id = ? "
+                f"order by message_id",
+                [run_id],
+                batch_rows=ENQUEUE_BATCH,
+            )
+            for batch in batches:
+                rows = [
+                    {
+                        "message_id": r["message_id"],
+                        "run_id": run_id,
+                        "activation": definition.name,
+                        "profile_id": r["profile_id"],
+                        "channel": definition.channel.value,
+                        "address": r["address"],
+                        "variant": r["variant"],
+                        "change": r["change"],
+                        "attributes": r["attributes"],
+                        "partition": partition_of(r["message_id"]),
+                        "state": MessageState.PLANNED,
+                        "attempts": 0,
+                        "send_after": r["send_after"].replace(tzinfo=UTC),
+                        "next_attempt_at": r["send_after"].replace(tzinfo=UTC),
+                        "planned_at": now,
+                        "updated_at": now,
+                    }
+                    for r in batch.to_pylist()
+                ]
+                with self.sessions() as session, session.begin():
+                    enqueue_messages(session, rows)
+            self._update_snapshot(wh, definition, segment, run_id, now)
+
+    def _update_snapshot(
+        self,
+        wh: Any,
+        definition: ActivationDefinition,
+        segment: Segment,
+        run_id: str,
+        now: datetime,
+    ) -> None:
+        params = {"activation": definition.name, "run_id": run_id, "now": _naive(now)}
+        wh.begin()
+        try:
+            wh.execute(
+                f"delete from {SCHEMA}.activation_snapshots where activation = $activation "
+                f"and profile_id in (select profile_id from {SCHEMA}.planned_messages "
+                f"where run_id = $run_id)",
+                params,
+            )
+            wh.execute(
+                f"insert into {SCHEMA}.activation_snapshots select $activation, profile_id, "
+                f"row_hash, $now from {SCHEMA}.planned_messages where run_id = $run_id",
+                params,
+            )
+            if definition.mode is Mode.MIRROR:
+                wh.execute(
+                    f"delete from {SCHEMA}.activation_snapshots where activation = $activation "
+                    f"and profile_id not in (select profile_id from {segment.relation})",
+                    {"activation": definition.name},
+                )
+            wh.commit()
+        except BaseException:
+            wh.rollback()
+            raise
+
+    def _deliver(self, definition: ActivationDefinition, run_id: str) -> DeliveryReport:
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            recover_interrupted(session, run_id, now)
+            set_run_status(session, run_id, RunStatus.DELIVERING, now)
+        cap = definition.frequency_cap
+        frequency = (
+            FrequencyRule(cap.max_messages, timedelta(hours=cap.window_hours))
+            if cap is not None
+            else None
+        )
+        with self.destination_for(definition) as destination:
+            report = deliver(
+                self.sessions,
+                run_id,
+                destination,
+                self.renderer_for(definition),
+                worker=this_holder(),
+                frequency=frequency,
+                policy=self.policy,
+                clock=self.clock,
+            )
+        with self.sessions() as session, session.begin():
+            counts = state_counts(session, run_id)
+            waiting = counts.get("planned", 0) + counts.get("sending", 0)
+            if report.stopped_by:
+                set_run_status(
+                    session, run_id, RunStatus.FAILED, self.clock(), reason=report.stopped_by
+                )
+            elif waiting == 0:
+                set_run_status(session, run_id, RunStatus.COMPLETED, self.clock())
+            else:
+                set_run_status(
+                    session,
+                    run_id,
+                    RunStatus.DELIVERING,
+                    self.clock(),
+                    reason=f"{waiting} messages wait for their send time",
+                )
+        return report
+
+    def samples(self, definition: ActivationDefinition, run_id: str) -> list[OutboundMessage]:
+        """A few of the run's planned messages, rendered as recipients would get them."""
+        rows = self.warehouse.query_arrow(
+            f"select message_id, profile_id, address, variant, attributes "
+            f"from {SCHEMA}.planned_messages where run_id = ? order by message_id limit ?",
+            [run_id, SAMPLE_SIZE],
+        ).to_pylist()
+        claimed = [
+            ClaimedMessage(
+                r["message_id"],
+                r["profile_id"],
+                definition.channel.value,
+                r["address"],
+                r["variant"],
+                r["attributes"],
+                0,
+            )
+            for r in rows
+        ]
+        rendered, _failures = self.renderer_for(definition)(claimed)
+        return rendered

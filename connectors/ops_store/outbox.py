@@ -1,0 +1,341 @@
+"""The outbox: enqueue planned messages, claim due ones through the final gate, record outcomes.
+
+The invariants that make delivery crash-safe live here, in the transactions:
+
+- enqueueing is idempotent by message id (re-enqueueing a plan after a crash adds nothing);
+- a claim moves rows to `sending` *and commits* before any provider is called, so a worker
+  that dies mid-send leaves `sending` rows, which the next worker turns into `in_doubt` —
+  never back into `planned`;
+- the final gate (immediate suppressions, frequency-cap claims) runs in the claim's
+  transaction: a recipient who unsubscribed after the plan is excluded, and two activations
+  racing over one recipient cannot both slip under the cap (PostgreSQL: advisory locks per
+  recipient; SQLite: the claim holds the single writer lock);
+- outcomes only update rows still in `sending`, so a late answer never overwrites a decision.
+
+Functions work in the caller's session; callers commit.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from connectors.ops_store.delivery_models import FrequencyClaim, MessageState, OutboxMessage
+from connectors.ops_store.engine import start_write_transaction
+from connectors.ops_store.suppressions import address_hash, suppressed_addresses
+
+PARTITIONS = 64
+"""Outbox rows are spread over this many hash partitions, for parallel delivery workers."""
+
+
+def partition_of(message_id: str) -> int:
+    return zlib.crc32(message_id.encode()) % PARTITIONS
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    """A message a worker now owns (state `sending`) and must report on."""
+
+    message_id: str
+    profile_id: str
+    channel: str
+    address: str
+    variant: str
+    attributes: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Claim:
+    messages: list[ClaimedMessage]
+    excluded: dict[str, str]  # message_id -> reason, decided by the final gate
+
+
+@dataclass(frozen=True)
+class FrequencyRule:
+    max_messages: int
+    window: timedelta
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to a claimed message, as the engine decided it."""
+
+    message_id: str
+    state: MessageState  # sent | failed | planned (retry) | in_doubt
+    provider: str | None = None
+    provider_message_id: str | None = None
+    error_class: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    retry_at: datetime | None = None
+
+
+def enqueue_messages(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert planned messages whose id is not yet in the outbox; returns how many were new."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    table = OutboxMessage.__table__
+    assert isinstance(table, Table)
+    before = session.scalar(
+        select(func.count())
+        .select_from(table)
+        .where(OutboxMessage.message_id.in_([r["message_id"] for r in rows]))
+    )
+    statement: Any
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=["message_id"])
+    else:
+        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=["message_id"])
+    session.execute(statement, list(rows))
+    return len(rows) - int(before or 0)
+
+
+def recover_interrupted(session: Session, run_id: str, now: datetime) -> int:
+    """Messages left `sending` by a worker that died become `in_doubt`; returns how many.
+
+    Call it only when no other worker can be delivering this run (the activation lock).
+    """
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.run_id == run_id, OutboxMessage.state == MessageState.SENDING)
+        .values(
+            state=MessageState.IN_DOUBT,
+            error_class="in_doubt",
+            error_message="the worker stopped before recording the provider's answer",
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _lock_recipients(session: Session, channel: str, profile_ids: Iterable[str]) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite: the claim's BEGIN IMMEDIATE already excludes every other writer
+    keys = sorted({zlib.crc32(f"{channel}:{p}".encode()) for p in profile_ids})
+    for key in keys:  # sorted, so two claimers never wait on each other in a cycle
+        session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def _recent_claims(
+    session: Session, channel: str, profile_ids: list[str], since: datetime
+) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for start in range(0, len(profile_ids), 500):
+        chunk = profile_ids[start : start + 500]
+        rows = session.execute(
+            select(FrequencyClaim.profile_id, func.count())
+            .where(
+                FrequencyClaim.channel == channel,
+                FrequencyClaim.profile_id.in_(chunk),
+                FrequencyClaim.claimed_at >= since,
+            )
+            .group_by(FrequencyClaim.profile_id)
+        )
+        counts.update({profile_id: int(n) for profile_id, n in rows})
+    return counts
+
+
+def claim_due(
+    session: Session,
+    run_id: str,
+    *,
+    limit: int,
+    now: datetime,
+    worker: str,
+    frequency: FrequencyRule | None,
+    partitions: tuple[int, int] | None = None,
+) -> Claim:
+    """Claim up to `limit` due messages of a run, passing each through the final gate.
+
+    `partitions=(index, count)` restricts the claim to one worker's share of the outbox.
+    """
+    start_write_transaction(session)
+    query = (
+        select(
+            OutboxMessage.message_id,
+            OutboxMessage.profile_id,
+            OutboxMessage.channel,
+            OutboxMessage.address,
+            OutboxMessage.variant,
+            OutboxMessage.attributes,
+            OutboxMessage.attempts,
+        )
+        .where(
+            OutboxMessage.run_id == run_id,
+            OutboxMessage.state == MessageState.PLANNED,
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.message_id)
+        .limit(limit)
+    )
+    if partitions is not None:
+        index, count = partitions
+        query = query.where(OutboxMessage.partition % count == index)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = [ClaimedMessage(*row) for row in session.execute(query)]
+    if not rows:
+        return Claim([], {})
+    excluded = _final_gate(session, rows, now=now, frequency=frequency)
+    claimed = [r for r in rows if r.message_id not in excluded]
+    if excluded:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.message_id == bindparam("mid"))
+            .values(state=MessageState.EXCLUDED, error_code=bindparam("reason"), updated_at=now)
+            .execution_options(synchronize_session=False),
+            [{"mid": mid, "reason": reason} for mid, reason in excluded.items()],
+        )
+    if claimed:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.message_id == bindparam("mid"))
+            .values(
+                state=MessageState.SENDING,
+                attempts=OutboxMessage.attempts + 1,
+                claimed_by=worker,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False),
+            [{"mid": r.message_id} for r in claimed],
+        )
+    return Claim(
+        [
+            ClaimedMessage(
+                r.message_id,
+                r.profile_id,
+                r.channel,
+                r.address,
+                r.variant,
+                r.attributes,
+                r.attempts + 1,
+            )
+            for r in claimed
+        ],
+        excluded,
+    )
+
+
+def _final_gate(
+    session: Session,
+    rows: list[ClaimedMessage],
+    *,
+    now: datetime,
+    frequency: FrequencyRule | None,
+) -> dict[str, str]:
+    """Exclude what became unsendable since the plan; claim cap slots for the rest."""
+    excluded: dict[str, str] = {}
+    by_channel: dict[str, list[ClaimedMessage]] = {}
+    for row in rows:
+        by_channel.setdefault(row.channel, []).append(row)
+    for channel, members in by_channel.items():
+        if channel in ("email", "sms"):
+            checkable = []
+            for r in members:
+                try:
+                    address_hash(channel, r.address)
+                except ValueError:
+                    excluded[r.message_id] = "invalid_address"
+                else:
+                    checkable.append(r)
+            blocked = suppressed_addresses(session, channel, [r.address for r in checkable])
+            for r in checkable:
+                if r.address in blocked:
+                    excluded[r.message_id] = "suppressed"
+        if frequency is None or channel == "webhook":
+            continue
+        candidates = [r for r in members if r.message_id not in excluded]
+        profile_ids = sorted({r.profile_id for r in candidates})
+        _lock_recipients(session, channel, profile_ids)
+        counts = _recent_claims(session, channel, profile_ids, now - frequency.window)
+        already = {
+            mid
+            for (mid,) in session.execute(
+                select(FrequencyClaim.message_id).where(
+                    FrequencyClaim.message_id.in_([r.message_id for r in candidates])
+                )
+            )
+        }
+        new_claims = []
+        for r in candidates:
+            if r.message_id in already:
+                continue  # a retry keeps the slot it claimed on its first attempt
+            if counts[r.profile_id] >= frequency.max_messages:
+                excluded[r.message_id] = "frequency_cap"
+                continue
+            counts[r.profile_id] += 1
+            new_claims.append(
+                {
+                    "channel": channel,
+                    "profile_id": r.profile_id,
+                    "message_id": r.message_id,
+                    "claimed_at": now,
+                }
+            )
+        if new_claims:
+            session.execute(insert(FrequencyClaim), new_claims)
+    return excluded
+
+
+def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: datetime) -> None:
+    """Store what happened to claimed messages; rows no longer `sending` are left alone."""
+    if not outcomes:
+        return
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            and_(
+                OutboxMessage.message_id == bindparam("mid"),
+                OutboxMessage.state == MessageState.SENDING,
+            )
+        )
+        .values(
+            state=bindparam("new_state"),
+            provider=bindparam("provider"),
+            provider_message_id=bindparam("pid"),
+            error_class=bindparam("eclass"),
+            error_code=bindparam("ecode"),
+            error_message=bindparam("emessage"),
+            next_attempt_at=bindparam("retry_at"),
+            sent_at=bindparam("sent_at"),
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False),
+        [
+            {
+                "mid": o.message_id,
+                "new_state": o.state,
+                "provider": o.provider,
+                "pid": o.provider_message_id,
+                "eclass": o.error_class,
+                "ecode": o.error_code,
+                "emessage": o.error_message,
+                "retry_at": o.retry_at or now,
+                "sent_at": now if o.state is MessageState.SENT else None,
+            }
+            for o in outcomes
+        ],
+    )
+    released = [o.message_id for o in outcomes if o.state is MessageState.FAILED]
+    if released:  # a message that was never delivered does not count against the cap
+        session.execute(delete(FrequencyClaim).where(FrequencyClaim.message_id.in_(released)))
+
+
+def state_counts(session: Session, run_id: str) -> dict[str, int]:
+    rows = session.execute(
+        select(OutboxMessage.state, func.count())
+        .where(OutboxMessage.run_id == run_id)
+        .group_by(OutboxMessage.state)
+    )
+    return {str(state): int(n) for state, n in rows}
