@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from connectors.warehouse.base import WarehouseSession
+from connectors.warehouse.bootstrap import ensure_tables
 
 SCHEMA = "tidemark"
 
@@ -112,10 +113,4 @@ TABLES = [
 
 def ensure_engine_tables(session: WarehouseSession) -> None:
     """Create the `tidemark` schema and tables when any is missing."""
-    present = session.query_arrow(
-        "select table_name from information_schema.tables where table_schema = ?", [SCHEMA]
-    ).column("table_name")
-    if set(TABLES) <= set(present.to_pylist()):
-        return
-    for statement in DDL:
-        session.execute(statement)
+    ensure_tables(session, SCHEMA, TABLES, DDL)

@@ -11,7 +11,6 @@ on with the next file.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -27,6 +26,7 @@ from connectors.loader.conform import BatchRejectedError, conform_batch, read_pa
 from connectors.loader.expectations import validate_batch
 from connectors.raw_schemas import DATASETS
 from connectors.warehouse.base import Warehouse, WarehouseSession
+from connectors.warehouse.bootstrap import ensure_tables
 from connectors.warehouse.raw_tables import LOADED_FILES_TABLE, RAW_SCHEMA, bootstrap_ddl
 
 log = logging.getLogger(__name__)
@@ -65,21 +65,11 @@ class LoadReport:
         return LoadReport([o for o in self.outcomes if o.dataset == dataset], self.seconds)
 
 
-_bootstrap_lock = threading.Lock()
-
-
 def ensure_raw_tables(warehouse: Warehouse) -> None:
-    """Create the `raw` schema, its tables and the manifest when they are missing.
-
-    Two loaders in one process would race to create them (DuckDB reports a catalog
-    conflict to the loser), so creation is serialised here; other processes are kept out
-    by DuckDB's file lock.
-    """
-    with _bootstrap_lock, warehouse.session() as session:
-        if session.table_exists(RAW_SCHEMA, LOADED_FILES_TABLE.split(".", 1)[1]):
-            return
-        for statement in bootstrap_ddl():
-            session.execute(statement)
+    """Create the `raw` schema, its tables and the manifest when they are missing."""
+    tables = [*DATASETS, LOADED_FILES_TABLE.split(".", 1)[1]]
+    with warehouse.session() as session:
+        ensure_tables(session, RAW_SCHEMA, tables, bootstrap_ddl())
 
 
 def _loaded_keys(session: WarehouseSession, keys: list[str]) -> set[str]:

@@ -9,7 +9,7 @@ Arrow underneath), in batches when it could be large.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -19,7 +19,8 @@ import sqlglot
 
 SOURCE_DIALECT = "duckdb"
 
-Params = Sequence[Any] | None
+#: Positional (`?`) or named (`$name`) parameters.
+Params = Sequence[Any] | Mapping[str, Any] | None
 
 
 class WarehouseSession(ABC):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,15 +35,32 @@ def _is_lock_error(error: duckdb.Error) -> bool:
     return any(marker in text for marker in _LOCK_MARKERS)
 
 
+_NAMED_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _bind(sql: str, params: Params) -> Params:
+    """Named parameters the statement uses (DuckDB refuses unused ones), positional as given.
+
+    Callers can then share one parameter mapping across the statements of a step.
+    """
+    if not isinstance(params, Mapping):
+        return params
+    used = set(_NAMED_PARAMETER.findall(sql))
+    missing = used - set(params)
+    if missing:
+        raise ValueError(f"statement needs parameters {sorted(missing)} that were not given")
+    return {name: value for name, value in params.items() if name in used}
+
+
 class DuckDBSession(WarehouseSession):
     def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
         self.connection = connection
 
     def execute(self, sql: str, params: Params = None) -> None:
-        self.connection.execute(sql, params)
+        self.connection.execute(sql, _bind(sql, params))
 
     def query_arrow(self, sql: str, params: Params = None) -> pa.Table:
-        relation = self.connection.sql(sql, params=params)
+        relation = self.connection.sql(sql, params=_bind(sql, params))
         if relation is None:
             raise ValueError("query_arrow needs a statement that returns rows")
         return relation.to_arrow_table()
@@ -50,7 +68,7 @@ class DuckDBSession(WarehouseSession):
     def query_batches(
         self, sql: str, params: Params = None, batch_rows: int = 100_000
     ) -> Iterator[pa.RecordBatch]:
-        relation = self.connection.sql(sql, params=params)
+        relation = self.connection.sql(sql, params=_bind(sql, params))
         if relation is None:
             raise ValueError("query_batches needs a statement that returns rows")
         yield from relation.to_arrow_reader(batch_rows)
