@@ -61,6 +61,7 @@ class SmsContent(BaseModel):
 class WebhookContent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    url: str = Field(pattern=r"^https?://", description="Where each member's payload is POSTed.")
     payload: dict[str, Any]
 
 

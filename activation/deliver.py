@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.destinations.base import Destination, FatalRunError
 from connectors.destinations.message import ErrorClass, OutboundMessage, SendOutcome, SendStatus
 from connectors.ops_store.delivery_models import MessageState, OutboxMessage
+from connectors.ops_store.engine import write_transaction
 from connectors.ops_store.outbox import (
     ClaimedMessage,
     FrequencyRule,
@@ -120,7 +121,7 @@ def deliver(
     report = DeliveryReport()
     while True:
         now = clock()
-        with sessions() as session, session.begin():
+        with write_transaction(sessions) as session:
             claim = claim_due(
                 session,
                 run_id,
@@ -140,7 +141,7 @@ def deliver(
             time.sleep(max(wait, 0.01))  # the provider asked us to wait this long
             continue
         outcomes = _send(claim.messages, destination, render, policy, now, report)
-        with sessions() as session, session.begin():
+        with write_transaction(sessions) as session:
             record_outcomes(session, outcomes, clock())
         for outcome in outcomes:
             report.counts[

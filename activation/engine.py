@@ -34,6 +34,7 @@ from connectors.ops_store.delivery_models import (
     MessageState,
     RunStatus,
 )
+from connectors.ops_store.engine import write_transaction
 from connectors.ops_store.models import ImmediateSuppression
 from connectors.ops_store.outbox import (
     ClaimedMessage,
@@ -143,9 +144,10 @@ class ActivationEngine:
     def dry_run(self, name: str, *, requested_by: str, run_id: str | None = None) -> RunReport:
         """Plan and record, send nothing: counts, exclusions by reason, rendered samples."""
         definition, segment = self.definition(name)
+        self.renderer_for(definition)  # a template that cannot compile fails before any run
         run_id = run_id or uuid.uuid4().hex
         now = self.clock()
-        with self.sessions() as session, session.begin():
+        with write_transaction(self.sessions) as session:
             create_run(
                 session,
                 run_id=run_id,
@@ -155,7 +157,7 @@ class ActivationEngine:
                 now=now,
             )
         plan = self._plan(definition, segment, run_id, now)
-        with self.sessions() as session, session.begin():
+        with write_transaction(self.sessions) as session:
             set_run_status(session, run_id, RunStatus.PLANNED, self.clock(), plan=self._doc(plan))
         mirror_run(self.sessions, self.warehouse, run_id)
         return RunReport(
@@ -170,13 +172,14 @@ class ActivationEngine:
     def run(self, name: str, *, requested_by: str, run_id: str | None = None) -> RunReport:
         """Run (or resume) the activation; a concurrent trigger is recorded as skipped."""
         definition, segment = self.definition(name)
+        self.renderer_for(definition)  # a template that cannot compile fails before any run
         run_id = run_id or uuid.uuid4().hex
         now = self.clock()
-        with self.sessions() as session, session.begin():
+        with write_transaction(self.sessions) as session:
             lock = acquire_activation_lock(session, name, run_id, now)
         if not lock.acquired:
             reason = f"run {lock.holder_run_id} of {name} is in progress"
-            with self.sessions() as session, session.begin():
+            with write_transaction(self.sessions) as session:
                 create_run(
                     session,
                     run_id=run_id,
@@ -193,7 +196,7 @@ class ActivationEngine:
             run_id = self._current_run(name, run_id, requested_by, now)
             return self._carry_on(definition, segment, run_id)
         finally:
-            with self.sessions() as session, session.begin():
+            with write_transaction(self.sessions) as session:
                 release_activation_lock(session, name)
 
     def approve(self, run_id: str, *, actor: str) -> RunReport:
@@ -210,7 +213,7 @@ class ActivationEngine:
             name = run.activation
         definition, segment = self.definition(name)
         now = self.clock()
-        with self.sessions() as session, session.begin():
+        with write_transaction(self.sessions) as session:
             lock = acquire_activation_lock(session, name, run_id, now)
             if not lock.acquired:
                 raise ActivationRunError(f"run {lock.holder_run_id} of {name} is in progress")
@@ -228,14 +231,14 @@ class ActivationEngine:
             self._enqueue(definition, segment, run_id)
             return self._carry_on(definition, segment, run_id)
         finally:
-            with self.sessions() as session, session.begin():
+            with write_transaction(self.sessions) as session:
                 release_activation_lock(session, name)
 
     # -- steps ---------------------------------------------------------------------------
 
     def _current_run(self, name: str, run_id: str, requested_by: str, now: datetime) -> str:
         """Resume the activation's unfinished run if there is one, else start `run_id`."""
-        with self.sessions() as session, session.begin():
+        with write_transaction(self.sessions) as session:
             unfinished = unfinished_run(session, name)
             if unfinished is not None:
                 retarget_lock(session, name, unfinished.run_id, now)
@@ -263,7 +266,7 @@ class ActivationEngine:
         if self._status(run_id) is RunStatus.PLANNING:
             plan = self._plan(definition, segment, run_id, self.clock())
             held = exceeds_limits(definition, plan)
-            with self.sessions() as session, session.begin():
+            with write_transaction(self.sessions) as session:
                 status = RunStatus.AWAITING_APPROVAL if held else RunStatus.ENQUEUED
                 set_run_status(
                     session, run_id, status, self.clock(), reason=held, plan=self._doc(plan)
@@ -349,7 +352,7 @@ class ActivationEngine:
                     }
                     for r in batch.to_pylist()
                 ]
-                with self.sessions() as session, session.begin():
+                with write_transaction(self.sessions) as session:
                     enqueue_messages(session, rows)
             self._update_snapshot(wh, definition, segment, run_id, now)
 
@@ -388,7 +391,7 @@ class ActivationEngine:
 
     def _deliver(self, definition: ActivationDefinition, run_id: str) -> DeliveryReport:
         now = self.clock()
-        with self.sessions() as session, session.begin():
+        with write_transaction(self.sessions) as session:
             recover_interrupted(session, run_id, now)
             set_run_status(session, run_id, RunStatus.DELIVERING, now)
         cap = definition.frequency_cap
@@ -408,7 +411,7 @@ class ActivationEngine:
                 policy=self.policy,
                 clock=self.clock,
             )
-        with self.sessions() as session, session.begin():
+        with write_transaction(self.sessions) as session:
             counts = state_counts(session, run_id)
             waiting = counts.get("planned", 0) + counts.get("sending", 0)
             if report.stopped_by:

@@ -10,12 +10,21 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DestinationEntry(BaseModel):
+    """A configured destination: its kind and its non-secret configuration."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str
+    config: dict[str, Any] = Field(default_factory=dict)
 
 
 class Settings(BaseSettings):
@@ -55,6 +64,22 @@ class Settings(BaseSettings):
     dbt_target: str | None = Field(
         default=None, description="dbt target; defaults to the warehouse kind."
     )
+    destinations: dict[str, DestinationEntry] = Field(
+        default_factory=dict,
+        description="Named destinations, as JSON: {name: {kind, config}}; secrets go in "
+        "TIDEMARK_DESTINATION_SECRETS, never here.",
+    )
+    destination_secrets: dict[str, dict[str, SecretStr]] = Field(
+        default_factory=dict, description="Per destination name, its secrets, as JSON."
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where recipients reach the API (one-click unsubscribe links).",
+    )
+    unsubscribe_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs unsubscribe links; generated into <home> when unset.",
+    )
     demo_profiles: int = Field(default=50_000, ge=10)
     demo_seed: int = 42
 
@@ -86,6 +111,23 @@ class Settings(BaseSettings):
     @cached_property
     def effective_dbt_target(self) -> str:
         return self.dbt_target or self.warehouse
+
+    def unsubscribe_key(self) -> bytes:
+        """The key for unsubscribe links: from settings, or made once and kept in <home>.
+
+        Links in sent emails must keep working across restarts, so a generated key is
+        stored (mode 0600) rather than made anew per process.
+        """
+        if self.unsubscribe_secret is not None:
+            return self.unsubscribe_secret.get_secret_value().encode()
+        path = self.home / "unsubscribe.key"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(32))
+        return path.read_text().strip().encode()
 
 
 def get_settings() -> Settings:

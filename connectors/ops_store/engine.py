@@ -13,7 +13,8 @@ delivery workers), so each engine is set up for concurrent writers from the star
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -81,12 +82,32 @@ def start_write_transaction(session: Session) -> None:
     if session.get_bind().dialect.name != "sqlite":
         return
     if session.in_transaction():
+        options = session.connection().get_execution_options()
+        if options.get(SQLITE_BEGIN_OPTION) == "IMMEDIATE":
+            return  # already holding the write lock (see `write_transaction`)
         raise RuntimeError(
             "on SQLite this operation must begin its own transaction (BEGIN IMMEDIATE); "
             "commit or roll back the session first"
         )
     immediate: Mapping[str, Any] = {SQLITE_BEGIN_OPTION: "IMMEDIATE"}
     session.connection(execution_options=immediate)
+
+
+@contextmanager
+def write_transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A session in a transaction that may write, committed on success, rolled back on error.
+
+    On SQLite the write lock is taken up front (`BEGIN IMMEDIATE`), so functions that need
+    it (claims, locks) can run inside; on PostgreSQL this is an ordinary transaction.
+    """
+    with sessions() as session:
+        start_write_transaction(session)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
 
 
 def _sqlite_engine(url: URL, *, busy_timeout_ms: int) -> Engine:

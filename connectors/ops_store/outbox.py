@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,6 +31,8 @@ from sqlalchemy.orm import Session
 from connectors.ops_store.delivery_models import FrequencyClaim, MessageState, OutboxMessage
 from connectors.ops_store.engine import start_write_transaction
 from connectors.ops_store.suppressions import address_hash, suppressed_addresses
+
+OUTBOX = cast(Table, OutboxMessage.__table__)
 
 PARTITIONS = 64
 """Outbox rows are spread over this many hash partitions, for parallel delivery workers."""
@@ -84,8 +86,7 @@ def enqueue_messages(session: Session, rows: Sequence[Mapping[str, Any]]) -> int
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
-    table = OutboxMessage.__table__
-    assert isinstance(table, Table)
+    table = OUTBOX
     before = session.scalar(
         select(func.count())
         .select_from(table)
@@ -191,23 +192,21 @@ def claim_due(
     claimed = [r for r in rows if r.message_id not in excluded]
     if excluded:
         session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.message_id == bindparam("mid"))
-            .values(state=MessageState.EXCLUDED, error_code=bindparam("reason"), updated_at=now)
-            .execution_options(synchronize_session=False),
+            update(OUTBOX)
+            .where(OUTBOX.c.message_id == bindparam("mid"))
+            .values(state=MessageState.EXCLUDED, error_code=bindparam("reason"), updated_at=now),
             [{"mid": mid, "reason": reason} for mid, reason in excluded.items()],
         )
     if claimed:
         session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.message_id == bindparam("mid"))
+            update(OUTBOX)
+            .where(OUTBOX.c.message_id == bindparam("mid"))
             .values(
                 state=MessageState.SENDING,
-                attempts=OutboxMessage.attempts + 1,
+                attempts=OUTBOX.c.attempts + 1,
                 claimed_by=worker,
                 updated_at=now,
-            )
-            .execution_options(synchronize_session=False),
+            ),
             [{"mid": r.message_id} for r in claimed],
         )
     return Claim(
@@ -293,11 +292,11 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: datetime
     if not outcomes:
         return
     session.execute(
-        update(OutboxMessage)
+        update(OUTBOX)
         .where(
             and_(
-                OutboxMessage.message_id == bindparam("mid"),
-                OutboxMessage.state == MessageState.SENDING,
+                OUTBOX.c.message_id == bindparam("mid"),
+                OUTBOX.c.state == MessageState.SENDING,
             )
         )
         .values(
@@ -310,8 +309,7 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: datetime
             next_attempt_at=bindparam("retry_at"),
             sent_at=bindparam("sent_at"),
             updated_at=now,
-        )
-        .execution_options(synchronize_session=False),
+        ),
         [
             {
                 "mid": o.message_id,

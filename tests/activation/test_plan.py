@@ -6,25 +6,10 @@ import pytest
 
 from activation.definition import ActivationDefinition, FrequencyCap, QuietHours
 from activation.plan import PlanError, plan_run
-from activation.segments import Segment
 from connectors.warehouse.duckdb import DuckDBWarehouse
+from tests.activation.audience import add_profile, create_audience_tables, segment
 
-SEGMENT = Segment(
-    name="test",
-    model="segment_test",
-    relation="analytics.segment_test",
-    label="Test",
-    description="",
-    owner=None,
-    channels=("email", "sms"),
-    columns=("profile_id", "email", "first_name"),
-)
-
-PROFILE_COLUMNS = (
-    "profile_id varchar, email varchar, phone varchar, time_zone varchar, is_email_valid boolean, "
-    "email_consent varchar, sms_consent varchar, is_email_suppressed boolean, "
-    "is_sms_suppressed boolean"
-)
+SEGMENT = segment()
 
 
 def definition(**overrides):
@@ -43,35 +28,8 @@ def definition(**overrides):
 @pytest.fixture
 def warehouse(tmp_path):
     w = DuckDBWarehouse(tmp_path / "w.duckdb")
-    w.execute("create schema analytics")
-    w.execute(f"create table analytics.profiles ({PROFILE_COLUMNS})")
-    w.execute(
-        "create table analytics.segment_test "
-        "(profile_id varchar, email varchar, first_name varchar)"
-    )
+    create_audience_tables(w, "test")
     return w
-
-
-def add_profile(
-    w,
-    profile_id,
-    email="",
-    *,
-    tz="UTC",
-    valid=True,
-    consent="granted",
-    suppressed=False,
-    phone=None,
-    sms_consent="never_asked",
-    in_segment=True,
-):
-    email = email or f"{profile_id}@example.com"
-    w.execute(
-        "insert into analytics.profiles values (?, ?, ?, ?, ?, ?, ?, ?, false)",
-        [profile_id, email, phone, tz, valid, consent, sms_consent, suppressed],
-    )
-    if in_segment:
-        w.execute("insert into analytics.segment_test values (?, ?, ?)", [profile_id, email, "Ann"])
 
 
 def plan(w, d, run_id="r1", now=datetime(2026, 6, 1, 12, 0), suppressions=()):
@@ -106,7 +64,7 @@ def test_guardrails_exclude_with_the_reason(warehouse):
     add_profile(warehouse, "unsubscribed_now", "Gone@Example.com ")
     add_profile(warehouse, "family_a", "family@example.com")
     add_profile(warehouse, "family_b", "FAMILY@example.com")
-    add_profile(warehouse, "not_in_segment", in_segment=False)
+    add_profile(warehouse, "not_in_segment", segments=())
     gone = hashlib.sha256(b"gone@example.com").hexdigest()
 
     summary = plan(warehouse, definition(), suppressions=[("email", gone)])
