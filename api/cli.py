@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -22,9 +23,10 @@ from api.console_steps import (
     overview,
     print_summary,
 )
+from api.demo_mail_sink import DemoMailSink
 from connectors.landing import open_landing_zone
 from connectors.loader import pending_files
-from connectors.settings import REPO_ROOT, Settings, get_settings
+from connectors.settings import REPO_ROOT, DestinationEntry, Settings, get_settings
 from connectors.warehouse.duckdb import WarehouseBusyError
 from connectors.warehouse.factory import open_warehouse
 from connectors.warehouse.raw_tables import LOADED_FILES_TABLE
@@ -35,8 +37,12 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+activation_app = typer.Typer(help="Run, dry-run, list and approve activations.")
+app.add_typer(activation_app, name="activation")
 
 DAGSTER_PORT = 3000
+DEMO_ACTIVATION = "welcome_new_subscribers"
+DEMO_DESTINATION = "demo_smtp"
 
 
 def _fail(message: str) -> typer.Exit:
@@ -71,6 +77,9 @@ def _serve(settings: Settings) -> None:
     """Run the Dagster UI until Ctrl-C."""
     env = {**os.environ, "DAGSTER_HOME": str(_dagster_home(settings))}
     env["TIDEMARK_HOME"] = str(settings.home)
+    env["TIDEMARK_DESTINATIONS"] = json.dumps(
+        {name: entry.model_dump() for name, entry in settings.destinations.items()}
+    )
     command = [
         sys.executable, "-m", "dagster", "dev",
         "-w", str(REPO_ROOT / "workspace.yaml"),
@@ -125,8 +134,33 @@ def demo(
     except (StepFailedError, WarehouseBusyError) as error:
         raise _fail(str(error)) from error
     console.print(f"Warehouse: {settings.duckdb_file} (open it with any DuckDB client)")
-    if serve:
-        _serve(settings)
+    sink = DemoMailSink(settings.home / "demo_mail").start()
+    try:
+        settings = settings.model_copy(
+            update={
+                "destinations": {
+                    **settings.destinations,
+                    DEMO_DESTINATION: DestinationEntry(**sink.destination_config()),
+                }
+            }
+        )
+        _run_demo_activation(settings, sink)
+        if serve:
+            _serve(settings)
+    finally:
+        sink.stop()
+
+
+def _run_demo_activation(settings: Settings, sink: DemoMailSink) -> None:
+    from activation.from_settings import engine_from_settings
+    from api.activation_report import print_run
+
+    console.print(f"\nDemo activation {DEMO_ACTIVATION!r} → SMTP sink on 127.0.0.1:{sink.port}")
+    report = engine_from_settings(settings).run(DEMO_ACTIVATION, requested_by="demo")
+    print_run(console, report)
+    console.print(
+        f"  the demo mailbox holds {sink.mailbox_size():,} messages: {sink.folder} (a Maildir)"
+    )
 
 
 @app.command()
@@ -162,6 +196,63 @@ def status() -> None:
         print_summary(console, overview(settings))
     except WarehouseBusyError as error:
         raise _fail(str(error)) from error
+
+
+@activation_app.command("list")
+def activation_list() -> None:
+    """Activations declared in dbt and created through the API."""
+    from activation.catalog import list_activations
+    from activation.from_settings import ops_sessions
+    from api.activation_report import print_activations
+    from connectors.dbt_project import load_manifest
+
+    settings = get_settings()
+    with ops_sessions(settings)() as session:
+        print_activations(console, list_activations(load_manifest(settings), session))
+
+
+@activation_app.command("run")
+def activation_run(
+    name: Annotated[str, typer.Argument(help="The activation's name.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Plan and show, send nothing.")
+    ] = False,
+    requested_by: Annotated[str, typer.Option(help="Who asked, for the run record.")] = "cli",
+) -> None:
+    """Run an activation now (or resume its unfinished run)."""
+    from activation.engine import ActivationRunError
+    from activation.from_settings import engine_from_settings
+    from api.activation_report import print_run
+    from connectors.destinations.base import DestinationError
+
+    engine = engine_from_settings(get_settings())
+    try:
+        if dry_run:
+            report = engine.dry_run(name, requested_by=requested_by)
+        else:
+            report = engine.run(name, requested_by=requested_by)
+    except (ActivationRunError, DestinationError, LookupError, ValueError) as error:
+        raise _fail(str(error)) from error
+    print_run(console, report)
+    if report.status == "failed":
+        raise typer.Exit(code=1)
+
+
+@activation_app.command("approve")
+def activation_approve(
+    run_id: Annotated[str, typer.Argument(help="The held run's id.")],
+    actor: Annotated[str, typer.Option(help="Who approves, for the audit log.")] = "cli",
+) -> None:
+    """Release a run held by its size limit."""
+    from activation.engine import ActivationRunError
+    from activation.from_settings import engine_from_settings
+    from api.activation_report import print_run
+
+    try:
+        report = engine_from_settings(get_settings()).approve(run_id, actor=actor)
+    except ActivationRunError as error:
+        raise _fail(str(error)) from error
+    print_run(console, report)
 
 
 if __name__ == "__main__":
