@@ -1,0 +1,57 @@
+"""How fast rendering is: messages per second for the MJML newsletter, compiled once.
+
+The engine targets 10,000 emails/s end to end on 2 cores, so rendering must be far faster
+than that on one. The floors asserted here are deliberately low (a busy CI machine must not
+fail them); the measured rates are printed, and recorded as test properties.
+"""
+
+import time
+
+from activation.render import EmailTemplate, Recipient, compile_template, render_batch
+from activation.render.context import template_variables
+from activation.render.limits import RenderScope
+
+ROUNDS = 3
+
+
+def _best_rate(count: int, work) -> float:
+    best = float("inf")
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - started)
+    return count / best
+
+
+def test_rendering_throughput(newsletter_mjml, segment_rows, context, capsys, record_property):
+    compiled = compile_template(
+        EmailTemplate(name="n", subject="{{ first_name }}, new arrivals", mjml=newsletter_mjml)
+    )
+    recipients = [
+        Recipient(f"m{i}", f"p{i}", row["email"], row) for i in range(30) for row in segment_rows
+    ]  # 3,000 messages
+    emails_per_s = _best_rate(
+        len(recipients), lambda: render_batch(compiled, recipients, context=context)
+    )
+    assert not render_batch(compiled, recipients[:100], context=context).failures
+
+    variables = template_variables(
+        segment_rows[0], context, message_id="m", profile_id="p", unsubscribe_url="https://u/x"
+    )
+
+    def html_only():
+        for _ in range(len(recipients)):
+            with RenderScope(compiled.limits):  # a fresh budget per message, as in delivery
+                compiled.html.render(variables)
+
+    html_per_s = _best_rate(len(recipients), html_only)
+    record_property("emails_per_s", round(emails_per_s))
+    record_property("html_bodies_per_s", round(html_per_s))
+    with capsys.disabled():
+        print(
+            f"\nrender throughput (1 core, MJML newsletter): {emails_per_s:,.0f} complete "
+            f"emails/s (subject + HTML + text + signed unsubscribe headers), "
+            f"{html_per_s:,.0f} HTML bodies/s"
+        )
+    assert emails_per_s > 5_000
+    assert html_per_s > 15_000
