@@ -10,6 +10,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from activation.engine import ActivationEngine
+from activation.from_settings import engine_from_settings
 from connectors.landing import LandingZone, open_landing_zone
 from connectors.settings import Settings
 from connectors.warehouse.base import Warehouse
@@ -33,3 +35,6 @@ class TidemarkResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
     def landing(self) -> LandingZone:
         return open_landing_zone(self.settings())
+
+    def activation_engine(self) -> ActivationEngine:
+        return engine_from_settings(self.settings())

@@ -89,3 +89,15 @@ def add_many(warehouse, count, *, segments=("test",), prefix="p"):
             "from analytics.profiles where profile_id like ? || '%'",
             [prefix],
         )
+
+
+def daytime_zone():
+    """A time zone where it is now between 10:00 and 19:00, outside any default quiet hours."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    for offset in range(-11, 13):
+        zone = f"Etc/GMT{-offset:+d}" if offset else "UTC"
+        if 10 <= datetime.now(UTC).astimezone(ZoneInfo(zone)).hour < 19:
+            return zone
+    raise AssertionError("some zone is always in its daytime")

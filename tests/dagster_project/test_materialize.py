@@ -1,10 +1,12 @@
 """The whole asset graph, materialized in process: landing files → raw → every dbt model."""
 
+import json
 from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
 
+from api.demo_mail_sink import DemoMailSink
 from connectors.landing import open_landing_zone
 from connectors.settings import Settings
 from connectors.sources.demo_data import write_demo_data
@@ -14,9 +16,19 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt")]
 
 
 @pytest.fixture
-def settings(tmp_path, monkeypatch):
+def sink(tmp_path):
+    server = DemoMailSink(tmp_path / "mail").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch, sink):
     monkeypatch.setenv("TIDEMARK_HOME", str(tmp_path))
     monkeypatch.setenv("TIDEMARK_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv(
+        "TIDEMARK_DESTINATIONS", json.dumps({"demo_smtp": sink.destination_config()})
+    )
     return Settings()
 
 
@@ -39,11 +51,20 @@ def test_definitions_load_with_every_model_and_the_raw_assets(settings):
     # Lineage reaches back to the loader's raw assets.
     upstream = graph.get(dg.AssetKey(["staging", "stg_raw__events"])).parent_keys
     assert dg.AssetKey(["raw", "events"]) in upstream
-    assert {s.name for s in definitions.sensors} == {"landing_files_sensor"}
-    assert {s.name for s in definitions.schedules} == {"hourly_build"}
+    activation = graph.get(dg.AssetKey(["activations", "welcome_new_subscribers"]))
+    assert activation.group_name == "activations"
+    assert dg.AssetKey(["analytics", "segment_new_subscribers_7d"]) in activation.parent_keys
+    assert {s.name for s in definitions.sensors} == {
+        "landing_files_sensor",
+        "activation_requests_sensor",
+    }
+    assert {s.name for s in definitions.schedules} == {
+        "hourly_build",
+        "welcome_new_subscribers_schedule",
+    }
 
 
-def test_whole_graph_materializes_in_process(settings):
+def test_whole_graph_materializes_in_process(settings, sink):
     from dagster_project.definitions import defs
 
     write_demo_data(
@@ -71,3 +92,12 @@ def test_whole_graph_materializes_in_process(settings):
     warehouse = open_warehouse(settings)
     assert warehouse.scalar("select count(*) from analytics.profiles") == 2_000
     assert warehouse.scalar("select count(*) from analytics.segment_high_value") > 0
+    [activation] = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["activations", "welcome_new_subscribers"])
+    ]
+    metadata = activation.materialization.metadata
+    assert metadata["sent"].value == sink.received
+    assert metadata["planned"].value == metadata["sent"].value + metadata["waiting"].value
+    assert warehouse.scalar("select sum(sent) from tidemark.activation_runs") == sink.received

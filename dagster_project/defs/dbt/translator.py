@@ -26,7 +26,7 @@ def asset_key_for(props: Mapping[str, Any]) -> dg.AssetKey:
 def group_for(props: Mapping[str, Any]) -> str:
     """The model's folder under `models/` (staging, intermediate, marts, segments)."""
     if props["resource_type"] == "source":
-        return props["source_name"]
+        return str(props["source_name"])
     fqn = props.get("fqn", [])
     return fqn[1] if len(fqn) > 2 else "models"
 
