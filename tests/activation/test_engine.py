@@ -198,12 +198,12 @@ def test_a_large_change_waits_for_approval_and_an_unsubscribe_meanwhile_is_honou
 
     assert released.status == "completed"
     assert received_by_address(sink) == {"ann@example.com": 1, "cy@example.com": 1}
-    states = dict(
-        (r["profile_id"], (r["state"], r["error_code"]))
+    states = {
+        r["profile_id"]: (r["state"], r["error_code"])
         for r in warehouse.query_arrow(
             "select profile_id, state, error_code from tidemark.message_log"
         ).to_pylist()
-    )
+    }
     assert states["bob"] == ("excluded", "suppressed")
 
 
