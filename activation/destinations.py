@@ -14,8 +14,7 @@ def destination_named(settings: Settings, name: str) -> Destination:
     if entry is None:
         known = ", ".join(sorted(settings.destinations)) or "none configured"
         raise DestinationConfigError(
-            f"no destination named {name!r} (known: {known}); configure it in "
-            "TIDEMARK_DESTINATIONS"
+            f"no destination named {name!r} (known: {known}); configure it in TIDEMARK_DESTINATIONS"
         )
     secrets = {
         key: value.get_secret_value()

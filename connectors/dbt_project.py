@@ -54,10 +54,15 @@ class BuildProgress:
     on_node: Callable[[NodeResult], None] = lambda node: None
 
 
+DUCKDB_DEFAULT_MEMORY_LIMIT = "80%"
+"""DuckDB's own default, stated so that an unset limit also resets one exported earlier."""
+
+
 def dbt_env(settings: Settings) -> dict[str, str]:
     """The environment variables `dbt/profiles.yml` reads, derived from settings."""
     return {
         "TIDEMARK_DUCKDB_PATH": str(settings.duckdb_file),
+        "TIDEMARK_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit or DUCKDB_DEFAULT_MEMORY_LIMIT,
         "DBT_PROFILES_DIR": str(settings.dbt_project_dir),
     }
 

@@ -117,17 +117,22 @@ class DuckDBWarehouse(Warehouse):
         return f"duckdb:{self.path}"
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        """Open the file, waiting (with jittered backoff) while another process holds it."""
+        """Open the file, waiting (with jittered backoff) while another process holds it.
+
+        The memory limit is SET on the open connection rather than passed as connect-time
+        config: DuckDB refuses a second connection to a file already open in this process
+        with another config, and dbt-duckdb (run in-process by the CLI and Dagster) keeps
+        the file open with the default config, setting its limit the same way.
+        """
         if not self.read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        config: dict[str, str | bool | int | float | list[str]] = {}
-        if self.memory_limit:
-            config["memory_limit"] = self.memory_limit
         deadline = time.monotonic() + self.lock_timeout_s
         delay = 0.05
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=self.read_only, config=config)
+                return self._with_memory_limit(
+                    duckdb.connect(str(self.path), read_only=self.read_only)
+                )
             except duckdb.IOException as error:
                 if not _is_lock_error(error) or time.monotonic() >= deadline:
                     if _is_lock_error(error):
@@ -139,6 +144,21 @@ class DuckDBWarehouse(Warehouse):
                 log.debug("warehouse locked, retrying in %.2fs", delay)
                 time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
                 delay = min(delay * 2, 1.0)
+
+    def _with_memory_limit(
+        self, connection: duckdb.DuckDBPyConnection
+    ) -> duckdb.DuckDBPyConnection:
+        if not self.memory_limit:
+            return connection
+        try:
+            connection.execute("SET memory_limit = ?", [self.memory_limit])
+        except duckdb.Error as error:
+            connection.close()
+            raise ValueError(
+                f"invalid DuckDB memory limit {self.memory_limit!r} "
+                f"(TIDEMARK_DUCKDB_MEMORY_LIMIT; e.g. '4GB' or '50%'): {error}"
+            ) from error
+        return connection
 
     @contextmanager
     def session(self) -> Iterator[DuckDBSession]:
