@@ -386,7 +386,11 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
 def test_build_runs_every_model_test_and_unit_test(built_warehouse: tuple[Path, Path]) -> None:
     warehouse, work = built_warehouse
     run_results = json.loads((work / "target" / "run_results.json").read_text())
-    statuses = {r["unique_id"]: r["status"] for r in run_results["results"]}
+    statuses = {
+        r["unique_id"]: r["status"]
+        for r in run_results["results"]
+        if not r["unique_id"].startswith("exposure.")  # activations: nothing for dbt to build
+    }
     assert all(status in {"success", "pass"} for status in statuses.values()), statuses
     kinds: defaultdict[str, int] = defaultdict(int)
     for unique_id in statuses:
