@@ -25,9 +25,10 @@ from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from connectors.raw_schemas import DATASETS
 from connectors.warehouse.raw_tables import bootstrap_ddl
+from tests.fixtures.shared_payloads import JAFFLE_SHOP
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt"
-JAFFLE_SHOP_DIR = Path("/work/shared/fixtures/jaffle_shop/jaffle-shop-classic")
+JAFFLE_SHOP_DIR = JAFFLE_SHOP
 AS_OF = "2024-06-01 12:00:00"
 
 pytestmark = pytest.mark.slow

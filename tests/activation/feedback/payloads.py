@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from activation.feedback import CertificateUnavailableError
+from tests.fixtures.shared_payloads import SHARED_FIXTURES
 
-FIXTURES = Path("/work/shared/fixtures")
+FIXTURES = SHARED_FIXTURES
 SES = FIXTURES / "ses"
 SENDGRID = FIXTURES / "sendgrid"
 

@@ -11,9 +11,10 @@ import duckdb
 import pytest
 
 from activation.render import RenderContext, TemplateCache
+from tests.fixtures.shared_payloads import JAFFLE_SHOP
 
 HERE = Path(__file__).parent
-JAFFLE = Path("/work/shared/fixtures/jaffle_shop/jaffle-shop-classic")
+JAFFLE = JAFFLE_SHOP
 SECRET = b"test-unsubscribe-secret-0123456789"
 FEATURED = [
     {

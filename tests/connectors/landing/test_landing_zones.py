@@ -23,8 +23,9 @@ from connectors.landing.s3 import CorruptUploadError, S3LandingZone
 from connectors.raw_schemas import PROFILES
 from connectors.settings import Settings
 from tests.fixtures.s3_server import S3TestBucket
+from tests.fixtures.shared_payloads import JAFFLE_SHOP
 
-JAFFLE_CUSTOMERS = Path("/work/shared/fixtures/jaffle_shop/jaffle-shop-classic/raw_customers.csv")
+JAFFLE_CUSTOMERS = JAFFLE_SHOP / "raw_customers.csv"
 DAY_ONE = datetime(2025, 3, 1, 23, 59, 58, tzinfo=UTC)
 
 

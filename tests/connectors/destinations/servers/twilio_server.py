@@ -19,12 +19,12 @@ import secrets
 import threading
 from collections import deque
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from tests.connectors.destinations.servers.http_server import HttpTestServer, Reply, Request
+from tests.fixtures.shared_payloads import SHARED_FIXTURES
 
-MESSAGE_FIXTURE = Path("/work/shared/fixtures/twilio/twilio-python/messages_instance.json")
+MESSAGE_FIXTURE = SHARED_FIXTURES / "twilio" / "twilio-python" / "messages_instance.json"
 _PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+?)(?P<rest>\.json|/Messages\.json)$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
