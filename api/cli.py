@@ -255,5 +255,36 @@ def activation_approve(
     print_run(console, report)
 
 
+@activation_app.command("reconcile")
+def activation_reconcile() -> None:
+    """Settle in-doubt messages from provider feedback (delivered, bounced, dropped...)."""
+    from activation.from_settings import ops_sessions
+    from activation.reconcile import reconcile_from_feedback
+
+    settings = get_settings()
+    settled = reconcile_from_feedback(ops_sessions(settings), open_warehouse(settings))
+    console.print(f"settled from feedback: {settled['sent']:,} sent, {settled['failed']:,} failed")
+
+
+@activation_app.command("resolve")
+def activation_resolve(
+    run_id: Annotated[str, typer.Argument(help="The run whose in-doubt messages to settle.")],
+    decision: Annotated[
+        str, typer.Option(help="sent (leave them), failed (give up) or resend (send again).")
+    ],
+    actor: Annotated[str, typer.Option(help="Who decides, for the audit log.")] = "cli",
+) -> None:
+    """Settle a run's in-doubt messages by an operator's decision."""
+    from activation.from_settings import ops_sessions
+    from activation.reconcile import Decision, resolve_in_doubt
+
+    try:
+        chosen = Decision(decision)
+    except ValueError:
+        raise _fail("--decision must be one of: sent, failed, resend") from None
+    count = resolve_in_doubt(ops_sessions(get_settings()), run_id, chosen, actor=actor)
+    console.print(f"{count:,} in-doubt messages of run {run_id} marked {chosen.value}")
+
+
 if __name__ == "__main__":
     app()
