@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from connectors.ops_store import create_ops_engine, create_schema, ops_sessionmaker
 from connectors.ops_store.delivery_models import ActivationLock
 from connectors.ops_store.suppressions import suppress_immediately
 from tests.activation.audience import add_many, add_profile
@@ -184,3 +185,32 @@ def test_a_broken_template_fails_before_anything_is_sent(settings, warehouse, se
     assert sink.received == []
     with sessions() as session:
         assert state_counts_for_all(session) == 0
+
+
+@pytest.mark.postgres
+def test_runs_claims_and_caps_hold_with_the_ops_store_on_postgresql(
+    settings, warehouse, sink, postgres_url
+):
+    ops = create_ops_engine(postgres_url)
+    create_schema(ops)
+    sessions = ops_sessionmaker(ops)
+    add_many(warehouse, 200, segments=("test", "other"))
+    cap = {"max_messages": 1, "window_hours": 24}
+    define(sessions, "first", "test", frequency_cap=cap)
+    define(sessions, "second", "other", frequency_cap=cap)
+    reports = {}
+
+    def run(name):
+        reports[name] = make_engine(settings, warehouse, sessions).run(name, requested_by="t")
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in ("first", "second")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+
+    per_address = received_by_address(sink)
+    assert len(per_address) == 200 and set(per_address.values()) == {1}
+    assert {r.status for r in reports.values()} == {"completed"}
+    again = make_engine(settings, warehouse, sessions).run("first", requested_by="t")
+    assert again.plan.planned == 0
