@@ -141,12 +141,17 @@ class ActivationEngine:
 
     # -- runs ----------------------------------------------------------------------------
 
+    def _prepare(
+        self, name: str, run_id: str | None
+    ) -> tuple[ActivationDefinition, Segment, str, datetime]:
+        """Look the activation up and compile its template: a broken one fails before any run."""
+        definition, segment = self.definition(name)
+        self.renderer_for(definition)
+        return definition, segment, run_id or uuid.uuid4().hex, self.clock()
+
     def dry_run(self, name: str, *, requested_by: str, run_id: str | None = None) -> RunReport:
         """Plan and record, send nothing: counts, exclusions by reason, rendered samples."""
-        definition, segment = self.definition(name)
-        self.renderer_for(definition)  # a template that cannot compile fails before any run
-        run_id = run_id or uuid.uuid4().hex
-        now = self.clock()
+        definition, segment, run_id, now = self._prepare(name, run_id)
         with write_transaction(self.sessions) as session:
             create_run(
                 session,
@@ -171,10 +176,7 @@ class ActivationEngine:
 
     def run(self, name: str, *, requested_by: str, run_id: str | None = None) -> RunReport:
         """Run (or resume) the activation; a concurrent trigger is recorded as skipped."""
-        definition, segment = self.definition(name)
-        self.renderer_for(definition)  # a template that cannot compile fails before any run
-        run_id = run_id or uuid.uuid4().hex
-        now = self.clock()
+        definition, segment, run_id, now = self._prepare(name, run_id)
         with write_transaction(self.sessions) as session:
             lock = acquire_activation_lock(session, name, run_id, now)
         if not lock.acquired:

@@ -128,8 +128,9 @@ def test_a_concurrent_trigger_is_recorded_as_skipped(settings, warehouse, sessio
     assert warehouse.scalar("select status from tidemark.activation_runs") == "skipped"
 
 
-def test_frequency_caps_hold_across_two_concurrent_activations(settings, warehouse, sessions, sink):
-    add_many(warehouse, 300, segments=("test", "other"))
+def run_two_capped_activations(settings, warehouse, sessions, audience):
+    """Two activations over the same audience, at once, with a cap of one message a day."""
+    add_many(warehouse, audience, segments=("test", "other"))
     cap = {"max_messages": 1, "window_hours": 24}
     define(sessions, "first", "test", frequency_cap=cap)
     define(sessions, "second", "other", frequency_cap=cap)
@@ -143,6 +144,11 @@ def test_frequency_caps_hold_across_two_concurrent_activations(settings, warehou
         t.start()
     for t in threads:
         t.join(timeout=300)
+    return reports
+
+
+def test_frequency_caps_hold_across_two_concurrent_activations(settings, warehouse, sessions, sink):
+    reports = run_two_capped_activations(settings, warehouse, sessions, 300)
 
     per_address = received_by_address(sink)
     assert len(per_address) == 300 and set(per_address.values()) == {1}
@@ -194,20 +200,8 @@ def test_runs_claims_and_caps_hold_with_the_ops_store_on_postgresql(
     ops = create_ops_engine(postgres_url)
     create_schema(ops)
     sessions = ops_sessionmaker(ops)
-    add_many(warehouse, 200, segments=("test", "other"))
-    cap = {"max_messages": 1, "window_hours": 24}
-    define(sessions, "first", "test", frequency_cap=cap)
-    define(sessions, "second", "other", frequency_cap=cap)
-    reports = {}
 
-    def run(name):
-        reports[name] = make_engine(settings, warehouse, sessions).run(name, requested_by="t")
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in ("first", "second")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
+    reports = run_two_capped_activations(settings, warehouse, sessions, 200)
 
     per_address = received_by_address(sink)
     assert len(per_address) == 200 and set(per_address.values()) == {1}

@@ -1,15 +1,11 @@
 """Activation requests: written to the ops store, launched once by the sensor, carried out."""
 
-import json
-
 import dagster as dg
 import pytest
 
 from activation.from_settings import ops_sessions
-from api.demo_mail_sink import DemoMailSink
 from connectors.ops_store import RequestStatus, enqueue_request, get_request
 from connectors.ops_store.delivery_models import ActivationRun
-from connectors.settings import Settings
 from connectors.warehouse.duckdb import DuckDBWarehouse
 from dagster_project.defs.activation.requests import (
     activation_request_job,
@@ -22,20 +18,7 @@ pytestmark = pytest.mark.xdist_group("dbt")
 
 
 @pytest.fixture
-def sink(tmp_path):
-    server = DemoMailSink(tmp_path / "mail").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def settings(tmp_path, monkeypatch, sink):
-    monkeypatch.setenv("TIDEMARK_HOME", str(tmp_path))
-    monkeypatch.setenv("TIDEMARK_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv(
-        "TIDEMARK_DESTINATIONS", json.dumps({"demo_smtp": sink.destination_config()})
-    )
-    settings = Settings()
+def audience(settings):
     warehouse = DuckDBWarehouse(settings.duckdb_file)
     create_audience_tables(warehouse, "new_subscribers_7d")
     for name in ("ann", "bob"):
@@ -43,7 +26,8 @@ def settings(tmp_path, monkeypatch, sink):
     return settings
 
 
-def test_a_request_is_launched_once_and_carried_out(settings, sink):
+def test_a_request_is_launched_once_and_carried_out(audience, sink):
+    settings = audience
     sessions = ops_sessions(settings)
     with sessions() as session, session.begin():
         enqueue_request(
@@ -71,7 +55,8 @@ def test_a_request_is_launched_once_and_carried_out(settings, sink):
         assert run.status.value == "completed" and run.requested_by == "request:req-1"
 
 
-def test_a_request_for_an_unknown_activation_fails_clearly(settings, sink):
+def test_a_request_for_an_unknown_activation_fails_clearly(audience, sink):
+    settings = audience
     sessions = ops_sessions(settings)
     with sessions() as session, session.begin():
         enqueue_request(

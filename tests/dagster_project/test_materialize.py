@@ -1,35 +1,15 @@
 """The whole asset graph, materialized in process: landing files → raw → every dbt model."""
 
-import json
 from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
 
-from api.demo_mail_sink import DemoMailSink
 from connectors.landing import open_landing_zone
-from connectors.settings import Settings
 from connectors.sources.demo_data import write_demo_data
 from connectors.warehouse.factory import open_warehouse
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt")]
-
-
-@pytest.fixture
-def sink(tmp_path):
-    server = DemoMailSink(tmp_path / "mail").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def settings(tmp_path, monkeypatch, sink):
-    monkeypatch.setenv("TIDEMARK_HOME", str(tmp_path))
-    monkeypatch.setenv("TIDEMARK_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv(
-        "TIDEMARK_DESTINATIONS", json.dumps({"demo_smtp": sink.destination_config()})
-    )
-    return Settings()
 
 
 def test_definitions_load_with_every_model_and_the_raw_assets(settings):
