@@ -1,1 +1,0 @@
-"""Server-rendered dashboards (Jinja2 templates, vendored assets) mounted by the API."""
