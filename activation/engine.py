@@ -46,6 +46,7 @@ from connectors.ops_store.outbox import (
 )
 from connectors.ops_store.runs import (
     acquire_activation_lock,
+    awaiting_approval,
     create_run,
     release_activation_lock,
     retarget_lock,
@@ -179,8 +180,17 @@ class ActivationEngine:
         definition, segment, run_id, now = self._prepare(name, run_id)
         with write_transaction(self.sessions) as session:
             lock = acquire_activation_lock(session, name, run_id, now)
-        if not lock.acquired:
-            reason = f"run {lock.holder_run_id} of {name} is in progress"
+        with self.sessions() as session:
+            held = awaiting_approval(session, name) if lock.acquired else None
+        if held is not None:
+            with write_transaction(self.sessions) as session:
+                release_activation_lock(session, name)
+        if not lock.acquired or held is not None:
+            reason = (
+                f"run {held.run_id} of {name} awaits approval"
+                if held is not None
+                else f"run {lock.holder_run_id} of {name} is in progress"
+            )
             with write_transaction(self.sessions) as session:
                 create_run(
                     session,

@@ -124,6 +124,19 @@ def unfinished_run(session: Session, activation: str) -> ActivationRun | None:
     ).scalar_one_or_none()
 
 
+def awaiting_approval(session: Session, activation: str) -> ActivationRun | None:
+    """The activation's run held for approval, if any: new triggers wait for that decision."""
+    return session.execute(
+        select(ActivationRun)
+        .where(
+            ActivationRun.activation == activation,
+            ActivationRun.status == RunStatus.AWAITING_APPROVAL,
+        )
+        .order_by(ActivationRun.started_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
 def create_run(
     session: Session,
     *,

@@ -88,6 +88,9 @@ def test_a_large_change_waits_for_approval_and_an_unsubscribe_meanwhile_is_honou
     assert held.status == "awaiting_approval"
     assert "more than max_change 2" in held.reason
     assert sink.received == []
+    # Another trigger (the hourly schedule, say) waits for the decision instead of re-planning.
+    waiting = engine.run("welcome", requested_by="schedule")
+    assert waiting.status == "skipped" and f"run {held.run_id}" in waiting.reason
     # Bob unsubscribes (one click) after the plan, before the approval releases it.
     with sessions() as session, session.begin():
         suppress_immediately(
