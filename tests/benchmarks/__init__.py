@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,7 @@ class BenchReport:
             "title": self.title,
             "options": {"runs": self.options.runs, "scale": self.options.scale},
             "machine": machine_facts(),
+            "code": code_version(),
             "context": self.context,
             "figures": [f.to_json() for f in self.figures],
             "runs": self.runs,
@@ -132,6 +134,23 @@ def _version(distribution: str) -> str:
         return version(distribution)
     except PackageNotFoundError:
         return "not installed"
+
+
+def code_version() -> str:
+    """The commit measured, with `+dirty` when the working tree has uncommitted changes."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
 
 
 def machine_facts() -> dict[str, Any]:
