@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, ClassVar, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
@@ -37,6 +37,8 @@ from connectors.destinations.rate_limit import TokenBucket
 from connectors.destinations.secrets import SecretFilter
 
 logger = logging.getLogger(__name__)
+
+_Request = TypeVar("_Request")
 
 NOT_ATTEMPTED = "not_attempted"
 
@@ -209,6 +211,40 @@ class Destination(ABC):
             message=text,
             retry_after_s=failure.retry_after_s,
         )
+
+    def _send_one_by_one(
+        self,
+        messages: Sequence[OutboundMessage],
+        prepare: Callable[[OutboundMessage], _Request | SendOutcome],
+        send: Callable[[_Request], str | Failure],
+    ) -> list[SendOutcome]:
+        """Send messages one request each, for providers without a batch endpoint.
+
+        `prepare` builds a message's request, or decides its outcome without the provider (an
+        unsendable message: it costs no rate-limit token); `send` returns the provider's id or
+        a classified `Failure`. A run-fatal failure stops everything; a provider-wide one
+        leaves the rest not attempted.
+        """
+        outcomes: list[SendOutcome] = []
+        for position, message in enumerate(messages):
+            request = prepare(message)
+            if isinstance(request, SendOutcome):
+                outcomes.append(request)
+                continue
+            self.rate_limiter.acquire()
+            result = send(request)
+            if isinstance(result, str):
+                outcomes.append(SendOutcome.sent(message.message_id, result))
+                continue
+            if result.error_class is ErrorClass.FATAL_RUN:
+                raise self._fatal_run(result, outcomes)
+            if result.retry_after_s:
+                self.rate_limiter.penalize(result.retry_after_s)
+            outcomes.append(self._failed(message, result))
+            if result.provider_wide:
+                outcomes.extend(self._not_attempted(messages[position + 1 :], result))
+                break
+        return outcomes
 
     def _invalid(self, message: OutboundMessage, reason: str) -> SendOutcome:
         """The outcome for a message that cannot be sent as it is (checked before sending)."""

@@ -33,7 +33,6 @@ from connectors.destinations.email_parts import (
     email_parts,
 )
 from connectors.destinations.errors import (
-    FATAL_RUN,
     Failure,
     classify_botocore_error,
     classify_ses_client_error,
@@ -113,34 +112,20 @@ class SesDestination(Destination):
             raise self._config_error(f"cannot reach SES: {error}") from None
 
     def _send_batch(self, messages: Sequence[OutboundMessage]) -> list[SendOutcome]:
-        outcomes: list[SendOutcome] = []
-        for position, message in enumerate(messages):
-            try:
-                request = self._request(
-                    email_parts(
-                        message,
-                        default_from_address=self.config.from_address,
-                        default_from_name=self.config.from_name,
-                    ),
-                    message.metadata,
-                )
-            except UnsendableMessageError as error:
-                outcomes.append(self._invalid(message, str(error)))
-                continue
-            self.rate_limiter.acquire()
-            result = self._send_one(request)
-            if isinstance(result, str):
-                outcomes.append(SendOutcome.sent(message.message_id, result))
-                continue
-            if result.error_class is FATAL_RUN:
-                raise self._fatal_run(result, outcomes)
-            if result.retry_after_s:
-                self.rate_limiter.penalize(result.retry_after_s)
-            outcomes.append(self._failed(message, result))
-            if result.provider_wide:
-                outcomes.extend(self._not_attempted(messages[position + 1 :], result))
-                break
-        return outcomes
+        return self._send_one_by_one(messages, self._prepare, self._send_one)
+
+    def _prepare(self, message: OutboundMessage) -> dict[str, Any] | SendOutcome:
+        try:
+            return self._request(
+                email_parts(
+                    message,
+                    default_from_address=self.config.from_address,
+                    default_from_name=self.config.from_name,
+                ),
+                message.metadata,
+            )
+        except UnsendableMessageError as error:
+            return self._invalid(message, str(error))
 
     def close(self) -> None:
         self.client.close()

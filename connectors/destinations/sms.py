@@ -23,7 +23,6 @@ from pydantic import Field, SecretStr, model_validator
 
 from connectors.destinations.base import Destination, DestinationSettings, HttpBaseUrl
 from connectors.destinations.errors import (
-    FATAL_RUN,
     Failure,
     classify_twilio_error,
 )
@@ -93,25 +92,10 @@ class SmsDestination(Destination):
         self._client.close()
 
     def _send_batch(self, messages: Sequence[OutboundMessage]) -> list[SendOutcome]:
-        outcomes: list[SendOutcome] = []
-        for position, message in enumerate(messages):
-            if not message.text:
-                outcomes.append(self._invalid(message, "no text to send"))
-                continue
-            self.rate_limiter.acquire()
-            result = self._send_one(message)
-            if isinstance(result, str):
-                outcomes.append(SendOutcome.sent(message.message_id, result))
-                continue
-            if result.error_class is FATAL_RUN:
-                raise self._fatal_run(result, outcomes)
-            if result.retry_after_s:
-                self.rate_limiter.penalize(result.retry_after_s)
-            outcomes.append(self._failed(message, result))
-            if result.provider_wide:
-                outcomes.extend(self._not_attempted(messages[position + 1 :], result))
-                break
-        return outcomes
+        return self._send_one_by_one(messages, self._prepare, self._send_one)
+
+    def _prepare(self, message: OutboundMessage) -> OutboundMessage | SendOutcome:
+        return message if message.text else self._invalid(message, "no text to send")
 
     def _send_one(self, message: OutboundMessage) -> str | Failure:
         form = {"To": message.to, "Body": message.text or ""}
