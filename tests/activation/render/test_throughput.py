@@ -1,8 +1,8 @@
-"""How fast rendering is: messages per second for the MJML newsletter, compiled once.
+"""Rendering the MJML newsletter for thousands of recipients, compiled once.
 
-The engine targets 10,000 emails/s end to end on 2 cores, so rendering must be far faster
-than that on one. The floors asserted here are deliberately low (a busy CI machine must not
-fail them); the measured rates are printed, and recorded as test properties.
+The test checks that every message renders; the rates are printed and recorded as test
+properties for information only — speed is a benchmark's business (see docs/benchmarks.md),
+never a pass/fail condition on a shared CI machine.
 """
 
 import time
@@ -23,7 +23,9 @@ def _best_rate(count: int, work) -> float:
     return count / best
 
 
-def test_rendering_throughput(newsletter_mjml, segment_rows, context, capsys, record_property):
+def test_rendering_thousands_of_messages_from_one_compile(
+    newsletter_mjml, segment_rows, context, capsys, record_property
+):
     compiled = compile_template(
         EmailTemplate(name="n", subject="{{ first_name }}, new arrivals", mjml=newsletter_mjml)
     )
@@ -33,7 +35,9 @@ def test_rendering_throughput(newsletter_mjml, segment_rows, context, capsys, re
     emails_per_s = _best_rate(
         len(recipients), lambda: render_batch(compiled, recipients, context=context)
     )
-    assert not render_batch(compiled, recipients[:100], context=context).failures
+    rendered = render_batch(compiled, recipients, context=context)
+    assert not rendered.failures
+    assert len(rendered.messages) == len(recipients)
 
     variables = template_variables(
         segment_rows[0], context, message_id="m", profile_id="p", unsubscribe_url="https://u/x"
@@ -53,5 +57,3 @@ def test_rendering_throughput(newsletter_mjml, segment_rows, context, capsys, re
             f"emails/s (subject + HTML + text + signed unsubscribe headers), "
             f"{html_per_s:,.0f} HTML bodies/s"
         )
-    assert emails_per_s > 5_000
-    assert html_per_s > 15_000
