@@ -8,6 +8,10 @@ file in the working directory is read too.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
+import tempfile
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -122,12 +126,25 @@ class Settings(BaseSettings):
             return self.unsubscribe_secret.get_secret_value().encode()
         path = self.home / "unsubscribe.key"
         if not path.exists():
-            import secrets
-
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(32))
+            _create_key_file(path)
         return path.read_text().strip().encode()
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a fresh key to `path` unless another process or thread got there first.
+
+    The key is written to a private temporary file and hard-linked into place, so a
+    concurrent reader sees either no file or a whole key, never an empty one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".unsubscribe-")
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+        with contextlib.suppress(FileExistsError):
+            path.hardlink_to(temporary)
+    finally:
+        Path(temporary).unlink()
 
 
 def get_settings() -> Settings:

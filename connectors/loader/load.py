@@ -132,13 +132,13 @@ def _commit_file(session: WarehouseSession, file: LandingFile, table: pa.Table) 
             [file.key, file.dataset, table.num_rows, file.size, loaded_at],
         )
         session.commit()
-    except duckdb.ConstraintException:
+    except (duckdb.ConstraintException, duckdb.TransactionException):
+        # A concurrent loader may have committed the same manifest row first (DuckDB reports
+        # that at insert or only at commit); it is a lost race only if the key is now loaded.
         session.rollback()
-        return "already_loaded"
-    except duckdb.TransactionException:
-        # Another loader committed the same manifest row first: nothing of ours remains.
-        session.rollback()
-        return "already_loaded"
+        if _loaded_keys(session, [file.key]):
+            return "already_loaded"
+        raise
     except BaseException:
         session.rollback()
         raise

@@ -92,7 +92,12 @@ class DuckDBSession(WarehouseSession):
         self.connection.commit()
 
     def rollback(self) -> None:
-        self.connection.rollback()
+        """Roll back the open transaction; a no-op when a failed commit already ended it."""
+        try:
+            self.connection.rollback()
+        except duckdb.TransactionException as error:
+            if "no transaction is active" not in str(error):
+                raise
 
 
 class DuckDBWarehouse(Warehouse):
