@@ -24,7 +24,7 @@ test: setup
 lint: setup
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy connectors activation api dagster_project
+	$(UV) run mypy connectors activation api dashboards dagster_project
 	$(UV) run sqlfluff lint dbt/models
 
 format: setup

@@ -1,0 +1,22 @@
+"""The FastAPI app: the JSON API under /api/v1 and the dashboards, over one `AppState`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.routes import health
+from api.state import AppState
+from connectors.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for `settings` (from the environment when None)."""
+    state = AppState.from_settings(settings or get_settings())
+    app = FastAPI(
+        title="Tidemark",
+        summary="Warehouse-native lifecycle marketing: segments, activations, experiments.",
+        version="0.1.0",
+    )
+    app.state.tidemark = state
+    app.include_router(health.router)
+    return app
