@@ -342,7 +342,7 @@ def land_new_events(home: Path, share: float, seed: int) -> int:
 SEGMENT_COLUMNS = "profile_id, email, phone, first_name, time_zone, cart_added_at, last_order_at"
 
 #: `segment_cart_abandoners_24h` straight from `raw`, with the dbt models' rules: the latest
-#: loaded copy of an event wins (int_events_deduplicated), an order is dated by its first
+#: loaded copy of an event wins (the events mart), an order is dated by its first
 #: report and belongs to the profile of its latest one (int_orders_deduplicated), the newest
 #: profile version wins (int_profiles_deduplicated), unknown time zones become UTC (profiles).
 #: The shortcut a hand-written query can take: only orders and add_to_carts from the window

@@ -1,7 +1,7 @@
 with
 
 events as (
-    select * from {{ ref('int_events_deduplicated') }}
+    select * from {{ ref('events') }}
 ),
 
 final as (

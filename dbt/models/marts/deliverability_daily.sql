@@ -1,7 +1,7 @@
 with
 
 message_events as (
-    select * from {{ ref('int_message_events_deduplicated') }}
+    select * from {{ ref('message_events') }}
     where channel = 'email'
 ),
 

@@ -22,7 +22,7 @@ ranked as (
     select
         *,
         -- Within the new rows the copy loaded last wins; across runs delete+insert replaces
-        -- the stored copy, so each event id is stored once (same rule as int_events_deduplicated).
+        -- the stored copy, so each event id is stored once.
         row_number() over (
             partition by event_id
             order by loaded_at desc, landing_key desc

@@ -22,7 +22,7 @@ ranked as (
     select
         *,
         -- Within the new rows the copy loaded last wins; across runs delete+insert replaces
-        -- the stored copy (same rule as int_message_events_deduplicated).
+        -- the stored copy (the one place message events are deduplicated).
         row_number() over (
             partition by message_event_id
             order by loaded_at desc, landing_key desc
