@@ -87,6 +87,32 @@ def _channel_columns(channel: Channel) -> dict[str, str]:
     }
 
 
+def blocking_reason_sql(
+    channel: Channel, *, immediately_suppressed: str = "false", over_cap: str = "false"
+) -> str:
+    """Why a profile (`profiles p`) cannot be messaged on `channel`, or null when it can.
+
+    The plan's guardrails in their order; the segment dashboard counts exclusions with the
+    same expression, so what it shows is what a run would exclude.
+    """
+    columns = _channel_columns(channel)
+    return f"""case
+                   when p.profile_id is null then 'unknown_profile'
+                   when {columns["address"]} is null or not {columns["is_valid"]}
+                       then 'invalid_address'
+                   when coalesce({columns["consent"]}, 'never_asked') <> 'granted'
+                       then 'no_consent'
+                   when {columns["is_suppressed"]} or {immediately_suppressed}
+                       then 'suppressed'
+                   when {over_cap} then 'frequency_cap'
+               end"""
+
+
+def normalized_address_sql(channel: Channel) -> str:
+    """The recipient's address as the plan dedupes and suppresses it (over `profiles p`)."""
+    return _channel_columns(channel)["normalized"]
+
+
 def _quiet_hours_sql(definition: ActivationDefinition) -> str:
     """`send_after` in UTC: now, or the end of the quiet window in the recipient's zone."""
     quiet = definition.quiet_hours
@@ -131,6 +157,9 @@ def plan_sql(definition: ActivationDefinition, segment: Segment) -> str:
     columns = _channel_columns(definition.channel)
     changes = ", ".join(f"'{c}'" for c in CHANGES_BY_MODE[definition.mode])
     frequency_cte, over_cap = _frequency_sql(definition)
+    blocking_reason = blocking_reason_sql(
+        definition.channel, immediately_suppressed="sn.address_hash is not null", over_cap=over_cap
+    )
     return f"""
     create or replace temp table _plan as
     with members as (
@@ -162,16 +191,7 @@ def plan_sql(definition: ActivationDefinition, segment: Segment) -> str:
                d.change in ({changes}) as wanted,
                {columns["address"]} as address,
                coalesce(p.time_zone, 'UTC') as time_zone,
-               case
-                   when p.profile_id is null then 'unknown_profile'
-                   when {columns["address"]} is null or not {columns["is_valid"]}
-                       then 'invalid_address'
-                   when coalesce({columns["consent"]}, 'never_asked') <> 'granted'
-                       then 'no_consent'
-                   when {columns["is_suppressed"]} or sn.address_hash is not null
-                       then 'suppressed'
-                   when {over_cap} then 'frequency_cap'
-               end as blocking_reason,
+               {blocking_reason} as blocking_reason,
                {columns["normalized"]} as normalized_address
         from diff as d
         left join {PROFILES} as p on p.profile_id = d.profile_id
