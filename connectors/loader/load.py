@@ -83,6 +83,15 @@ def _loaded_keys(session: WarehouseSession, keys: list[str]) -> set[str]:
     return set(found.column("landing_key").to_pylist())
 
 
+def already_loaded(warehouse: Warehouse, keys: list[str]) -> set[str]:
+    """Which of `keys` the manifest records as loaded; reads only (no tables created)."""
+    schema, table = LOADED_FILES_TABLE.split(".")
+    if not keys or not warehouse.table_exists(schema, table):
+        return set()
+    with warehouse.session() as session:
+        return _loaded_keys(session, keys)
+
+
 def pending_files(
     landing: LandingZone, warehouse: Warehouse, keys: Iterable[str] | None = None
 ) -> list[LandingFile]:

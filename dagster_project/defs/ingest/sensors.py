@@ -4,7 +4,10 @@ The cursor is a high-water mark over file names (which start with their arrival 
 the keys launched within a look-back window: a writer that took a few seconds to rename
 its file into place is still picked up, and nothing is launched twice. `run_key` is derived
 from the files themselves, so even two ticks evaluated on the same cursor launch one run.
-The loader's manifest is the final guarantee of exactly-once.
+Files the loader's manifest already records (loaded by `tidemark build`, or before this
+Dagster home existed) are passed over rather than launched as a run that would do nothing;
+while a dbt build holds the warehouse, the check is skipped and the loader's manifest, the
+final guarantee of exactly-once, sorts it out.
 """
 
 import hashlib
@@ -14,13 +17,18 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from connectors.landing import LandingFile
+from connectors.loader import already_loaded
 from connectors.raw_schemas import DATASETS
+from connectors.warehouse.duckdb import WarehouseBusyError
+from connectors.warehouse.factory import open_warehouse
 from dagster_project.defs.ingest.assets import load_landing_job
 from dagster_project.resources import TidemarkResource
 
 #: How far behind the high-water mark a late file may land and still be noticed.
 LOOKBACK_SECONDS = 600
 MAX_FILES_PER_RUN = 200
+#: How long a tick waits for the warehouse before launching without the manifest check.
+MANIFEST_CHECK_TIMEOUT_S = 2.0
 
 
 def _file_name(key: str) -> str:
@@ -80,6 +88,18 @@ class LandingCursor:
         return LandingCursor(high_water=high_water, recent=sorted(set(recent)))
 
 
+def _loaded_already(tidemark: TidemarkResource, files: list[LandingFile]) -> set[str]:
+    """Keys among `files` the manifest already has; empty when the warehouse is busy."""
+    settings = tidemark.settings()
+    if not files or (settings.warehouse == "duckdb" and not settings.duckdb_file.exists()):
+        return set()
+    settings = settings.model_copy(update={"duckdb_lock_timeout_s": MANIFEST_CHECK_TIMEOUT_S})
+    try:
+        return already_loaded(open_warehouse(settings), [f.key for f in files])
+    except WarehouseBusyError:
+        return set()
+
+
 def run_key_for(files: list[LandingFile]) -> str:
     digest = hashlib.sha256("\n".join(sorted(f.key for f in files)).encode()).hexdigest()
     return f"landing-{digest[:32]}"
@@ -97,10 +117,17 @@ def landing_files_sensor(
     landing = tidemark.landing()
     cursor = LandingCursor.parse(context.cursor)
     files = [f for f in landing.list() if f.dataset in DATASETS]
-    fresh = cursor.new_files(files)[:MAX_FILES_PER_RUN]
+    fresh = cursor.new_files(files)
+    loaded = _loaded_already(tidemark, fresh)
+    if loaded:
+        cursor = cursor.advance([f for f in fresh if f.key in loaded])
+        fresh = [f for f in fresh if f.key not in loaded]
+    fresh = fresh[:MAX_FILES_PER_RUN]
     if not fresh:
-        return dg.SkipReason(
-            f"no new files in {landing.describe()} ({len(files)} files seen, all launched)"
+        return dg.SensorResult(
+            skip_reason=f"no new files in {landing.describe()} "
+            f"({len(files)} files seen, all launched or loaded)",
+            cursor=cursor.dump(),
         )
     request = dg.RunRequest(
         run_key=run_key_for(fresh),
