@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import health
+from api.routes import health, ingest
 from api.state import AppState
 from connectors.settings import Settings, get_settings
 
@@ -19,4 +19,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.tidemark = state
     app.include_router(health.router)
+    app.include_router(ingest.router)
     return app
