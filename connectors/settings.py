@@ -84,6 +84,16 @@ class Settings(BaseSettings):
         default=None,
         description="Key that signs unsubscribe links; generated into <home> when unset.",
     )
+    ses_sns_topic_arns: list[str] = Field(
+        default_factory=list,
+        description="SNS topics SES publishes feedback to; the SES webhook refuses any other "
+        "(AWS signs every account's topics, so the signature alone proves nothing about whose).",
+    )
+    sendgrid_webhook_public_key: str | None = Field(
+        default=None,
+        description="SendGrid Event Webhook verification key (base64 DER, public); the "
+        "SendGrid webhook refuses every request while it is unset.",
+    )
     demo_profiles: int = Field(default=50_000, ge=10)
     demo_seed: int = 42
 
