@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from activation.engine import ActivationEngine
 from activation.from_settings import engine_from_settings, ops_sessions
+from api.reads.freshness import WarehouseReads
 from connectors.dbt_project import load_manifest
 from connectors.settings import Settings
 from connectors.warehouse.base import Warehouse
@@ -18,7 +19,8 @@ from connectors.warehouse.factory import open_warehouse
 
 @dataclass
 class AppState:
-    """The app's long-lived parts: settings, the ops store, the warehouse, the engine.
+    """The app's long-lived parts: settings, the ops store, the warehouse, the engine, and
+    the read side (`reads`: short lock waits, last good results during builds).
 
     One instance lives on `app.state.tidemark`; handlers reach it through `app_state`.
     """
@@ -27,6 +29,7 @@ class AppState:
     sessions: sessionmaker[Session]
     warehouse: Warehouse
     engine: ActivationEngine
+    reads: WarehouseReads
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppState:
@@ -35,6 +38,7 @@ class AppState:
             sessions=ops_sessions(settings),
             warehouse=open_warehouse(settings),
             engine=engine_from_settings(settings),
+            reads=WarehouseReads.from_settings(settings),
         )
 
     def manifest(self) -> dict[str, Any]:

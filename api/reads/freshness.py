@@ -1,0 +1,95 @@
+"""Warehouse reads that keep answering while a dbt build holds the DuckDB file.
+
+DuckDB admits no reader while another process writes. Reads here open the file with a short
+lock timeout; when it stays locked, the last good result of the same read is served, marked
+`stale` with the time it was computed (`as_of`). Only a read that never succeeded since the
+app started has nothing to fall back on: it raises `WarehouseUnavailableError`, which the
+API answers with 503 and `Retry-After` (never a 500). A fresh result is also reused for a
+few seconds, so twenty dashboards refreshing at once cost one query, not twenty.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from pydantic import BaseModel, Field
+
+from connectors.settings import Settings
+from connectors.warehouse.base import Warehouse
+from connectors.warehouse.duckdb import WarehouseBusyError
+from connectors.warehouse.factory import open_warehouse
+
+READ_LOCK_TIMEOUT_S = 0.5
+"""How long a read waits for a build's lock before serving the last good result."""
+
+FRESH_FOR_S = 5.0
+"""How long a fresh result is reused before the warehouse is asked again."""
+
+RETRY_AFTER_S = 5
+"""What a 503 tells clients to wait when there is no last good result yet."""
+
+
+class WarehouseRead(BaseModel):
+    """A result read from the warehouse, with how fresh it is."""
+
+    as_of: datetime = Field(description="When this result was read from the warehouse (UTC).")
+    stale: bool = Field(
+        default=False,
+        description="True while a build holds the warehouse: this is the last good result.",
+    )
+
+
+class WarehouseUnavailableError(RuntimeError):
+    """The warehouse is locked and this read has no earlier result to serve."""
+
+
+Read = TypeVar("Read", bound=WarehouseRead)
+
+
+@dataclass
+class _Entry:
+    result: WarehouseRead
+    monotonic_at: float
+
+
+@dataclass
+class WarehouseReads:
+    """A read-side warehouse handle (short lock timeout) and the last good result per read."""
+
+    warehouse: Warehouse
+    fresh_for_s: float = FRESH_FOR_S
+    _entries: dict[str, _Entry] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WarehouseReads:
+        quick = settings.model_copy(update={"duckdb_lock_timeout_s": READ_LOCK_TIMEOUT_S})
+        return cls(warehouse=open_warehouse(quick))
+
+    def read(self, key: str, compute: Callable[[Warehouse, datetime], Read]) -> Read:
+        """`compute(warehouse, now)` for `key`, or its last good result while the file is held.
+
+        `compute` builds the model with `as_of=now`. Keys name the read and its arguments
+        (e.g. `segment:high_value`), so every distinct question keeps its own fallback.
+        """
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is not None and time.monotonic() - entry.monotonic_at < self.fresh_for_s:
+            return entry.result  # type: ignore[return-value]
+        try:
+            result = compute(self.warehouse, datetime.now(UTC))
+        except WarehouseBusyError as error:
+            if entry is None:
+                raise WarehouseUnavailableError(
+                    "the warehouse is busy (a dbt build or loader run holds it) and there is "
+                    "no earlier result to show yet; try again in a few seconds"
+                ) from error
+            return entry.result.model_copy(update={"stale": True})  # type: ignore[return-value]
+        with self._lock:
+            self._entries[key] = _Entry(result, time.monotonic())
+        return result

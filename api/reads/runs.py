@@ -1,0 +1,148 @@
+"""Activation runs and their live progress, from the ops store (the source of truth while a run
+is live; the warehouse copy in `tidemark.activation_runs` lags behind).
+
+Counts come from one grouped query over the outbox for the runs asked about: planned comes
+from the run's stored plan, the others from the ledger's message states.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from connectors.ops_store.activation_requests import get_request
+from connectors.ops_store.delivery_models import ActivationRun, OutboxMessage
+
+if TYPE_CHECKING:
+    from api.state import AppState
+
+DAGSTER_UI_URL = "http://127.0.0.1:3000"
+"""Where `make demo` serves the Dagster UI; run links point there."""
+
+MAX_RUNS = 200
+
+
+class RunProgress(BaseModel):
+    """One run (or dry run, or a request not yet started) and where its messages stand."""
+
+    run_id: str
+    activation: str
+    kind: str = Field(description="run or dry_run")
+    status: str = Field(
+        description="pending/launched (requested, not started), planning, awaiting_approval, "
+        "enqueued, delivering, completed, failed, cancelled, skipped, planned (dry run)"
+    )
+    reason: str | None = None
+    requested_by: str
+    started_at: datetime | None = None
+    planned_at: datetime | None = None
+    finished_at: datetime | None = None
+    updated_at: datetime | None = None
+    planned: int = 0
+    sent: int = 0
+    failed: int = 0
+    excluded: int = 0
+    in_doubt: int = 0
+    pending: int = Field(default=0, description="Planned messages not yet sent or failed.")
+    cancelled: int = 0
+    plan: dict[str, Any] | None = Field(
+        default=None, description="The plan's counts: members, added, excluded by reason…"
+    )
+    dagster_run_url: str | None = None
+
+
+class RunList(BaseModel):
+    data: list[RunProgress]
+    count: int
+
+
+def dagster_run_url(run_id: str, requested_by: str) -> str | None:
+    """The Dagster UI page of the run that carried this one out, when Dagster ran it."""
+    if requested_by.startswith("dagster:"):
+        return f"{DAGSTER_UI_URL}/runs/{quote(requested_by.removeprefix('dagster:'))}"
+    if requested_by.startswith("request:"):
+        # Requests launch with run_key = request id = our run id.
+        return f"{DAGSTER_UI_URL}/runs?q%5B%5D={quote(f'tag:dagster/run_key={run_id}')}"
+    return None
+
+
+def _ledger_counts(session: Session, run_ids: list[str]) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {run_id: {} for run_id in run_ids}
+    if not run_ids:
+        return counts
+    rows = session.execute(
+        select(OutboxMessage.run_id, OutboxMessage.state, func.count())
+        .where(OutboxMessage.run_id.in_(run_ids))
+        .group_by(OutboxMessage.run_id, OutboxMessage.state)
+    )
+    for run_id, state, n in rows:
+        counts[run_id][str(state)] = int(n)
+    return counts
+
+
+def _progress(run: ActivationRun, ledger: dict[str, int]) -> RunProgress:
+    plan = run.plan or {}
+    excluded_in_plan = sum((plan.get("excluded") or {}).values())
+    return RunProgress(
+        run_id=run.run_id,
+        activation=run.activation,
+        kind=run.kind,
+        status=run.status.value,
+        reason=run.status_reason,
+        requested_by=run.requested_by,
+        started_at=run.started_at,
+        planned_at=run.planned_at,
+        finished_at=run.finished_at,
+        updated_at=run.updated_at,
+        planned=int(plan.get("planned") or 0),
+        sent=ledger.get("sent", 0),
+        failed=ledger.get("failed", 0),
+        excluded=excluded_in_plan + ledger.get("excluded", 0),
+        in_doubt=ledger.get("in_doubt", 0),
+        pending=ledger.get("planned", 0) + ledger.get("sending", 0),
+        cancelled=ledger.get("cancelled", 0),
+        plan=run.plan,
+        dagster_run_url=dagster_run_url(run.run_id, run.requested_by),
+    )
+
+
+def recent_runs(session: Session, *, activation: str | None = None, limit: int = 50) -> RunList:
+    """The newest runs (of one activation, or all), with their counts."""
+    query = select(ActivationRun).order_by(ActivationRun.started_at.desc(), ActivationRun.run_id)
+    if activation is not None:
+        query = query.where(ActivationRun.activation == activation)
+    runs = list(session.scalars(query.limit(min(limit, MAX_RUNS))))
+    ledger = _ledger_counts(session, [r.run_id for r in runs])
+    data = [_progress(run, ledger[run.run_id]) for run in runs]
+    return RunList(data=data, count=len(data))
+
+
+def list_runs(state: AppState, *, activation: str | None = None, limit: int = 50) -> RunList:
+    with state.sessions() as session:
+        return recent_runs(session, activation=activation, limit=limit)
+
+
+def read_run(state: AppState, run_id: str) -> RunProgress | None:
+    """A run's progress; a request the worker has not started yet shows as pending."""
+    with state.sessions() as session:
+        run = session.get(ActivationRun, run_id)
+        if run is not None:
+            return _progress(run, _ledger_counts(session, [run_id])[run_id])
+        request = get_request(session, run_id)
+        if request is None:
+            return None
+        return RunProgress(
+            run_id=request.request_id,
+            activation=request.activation_name,
+            kind=request.kind.value,
+            status=request.status.value,
+            reason=request.status_reason,
+            requested_by=request.requested_by,
+            updated_at=request.updated_at,
+            dagster_run_url=dagster_run_url(run_id, f"request:{run_id}"),
+        )

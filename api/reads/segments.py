@@ -1,0 +1,247 @@
+"""Segments as marketers see them: definition from the dbt manifest, size, reach, exclusions.
+
+Everything is counted in the warehouse. Exclusions use the activation plan's own guardrail
+expression (`activation.plan.blocking_reason_sql`), so "how many each guardrail excludes"
+is what a run on that channel would exclude before frequency caps (which depend on the
+activation) and quiet hours (which defer rather than exclude).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from activation.catalog import list_activations
+from activation.plan import PROFILES, blocking_reason_sql, normalized_address_sql
+from activation.segments import Segment, discover_segments
+from activation.warehouse_tables import SCHEMA
+from api.reads.freshness import WarehouseRead
+from connectors.destinations.message import Channel
+from connectors.warehouse.base import Warehouse, WarehouseSession
+
+if TYPE_CHECKING:
+    from api.state import AppState
+
+SAMPLE_MEMBERS = 10
+HISTORY_DAYS = 90
+RUNS_TABLE = f"{SCHEMA}.activation_runs"
+KNOWN_CHANNELS = frozenset(channel.value for channel in Channel)
+
+
+class UnknownSegmentError(LookupError):
+    """No segment has this name; the message lists the known ones."""
+
+
+class SizePoint(BaseModel):
+    day: datetime
+    members: int
+
+
+class SegmentSummary(BaseModel):
+    name: str
+    model: str
+    label: str
+    description: str
+    owner: str | None
+    channels: list[str]
+    members: int | None = Field(description="Null until the segment model has been built.")
+
+
+class SegmentList(WarehouseRead):
+    data: list[SegmentSummary]
+    count: int
+
+
+class ChannelReach(BaseModel):
+    channel: str
+    reachable: int
+    excluded: dict[str, int] = Field(
+        description="Members a run on this channel would exclude, by the plan's reasons."
+    )
+
+
+class SegmentDetail(WarehouseRead):
+    segment: SegmentSummary
+    sql: str | None = Field(description="The model's SQL as written in the dbt project.")
+    path: str | None = None
+    columns: list[str]
+    reach: list[ChannelReach]
+    sample: list[dict[str, Any]]
+    size_history: list[SizePoint] = Field(
+        description="Members at each activation run's plan, per day (the largest that day)."
+    )
+    note: str | None = None
+
+
+def _size(session: WarehouseSession, segment: Segment) -> int | None:
+    if not session.table_exists(*segment.relation.split(".", 1)):
+        return None
+    return int(session.scalar(f"select count(*) from {segment.relation}"))
+
+
+def _summary(segment: Segment, members: int | None) -> SegmentSummary:
+    return SegmentSummary(
+        name=segment.name,
+        model=segment.model,
+        label=segment.label,
+        description=segment.description,
+        owner=segment.owner,
+        channels=list(segment.channels),
+        members=members,
+    )
+
+
+def segment_sizes(session: WarehouseSession, segments: list[Segment]) -> list[SegmentSummary]:
+    return [_summary(segment, _size(session, segment)) for segment in segments]
+
+
+def size_history(
+    session: WarehouseSession, activations_by_segment: dict[str, list[str]]
+) -> dict[str, list[SizePoint]]:
+    """Per segment, its size at its activations' plans (dbt keeps no size history itself)."""
+    history: dict[str, list[SizePoint]] = {name: [] for name in activations_by_segment}
+    pairs = [(a, s) for s, names in activations_by_segment.items() for a in names]
+    if not pairs or not session.table_exists(*RUNS_TABLE.split(".")):
+        return history
+    rows = session.query_arrow(
+        f"""
+        with owners as (
+            select unnest($activations) as activation, unnest($segments) as segment
+        )
+        select o.segment, date_trunc('day', r.planned_at) as day, max(r.members) as members
+        from {RUNS_TABLE} as r
+        join owners as o on o.activation = r.activation
+        where r.members is not null and r.planned_at >= $now - interval '{HISTORY_DAYS} days'
+        group by all
+        order by o.segment, day
+        """,
+        {
+            "activations": [a for a, _ in pairs],
+            "segments": [s for _, s in pairs],
+            "now": datetime.now(UTC).replace(tzinfo=None),  # the warehouse keeps naive UTC
+        },
+    ).to_pylist()
+    for row in rows:
+        history[row["segment"]].append(SizePoint(day=row["day"], members=row["members"]))
+    return history
+
+
+def _reach(session: WarehouseSession, segment: Segment, channel: Channel) -> ChannelReach:
+    immediate = session.table_exists(SCHEMA, "immediate_suppressions")
+    suppressed_join = (
+        f"left join {SCHEMA}.immediate_suppressions as sn on sn.channel = $channel "
+        f"and sn.address_hash = sha256({normalized_address_sql(channel)})"
+        if immediate
+        else ""
+    )
+    reason = blocking_reason_sql(
+        channel, immediately_suppressed="sn.address_hash is not null" if immediate else "false"
+    )
+    rows = session.query_arrow(
+        f"""
+        with reasons as (
+            select {reason} as reason, {normalized_address_sql(channel)} as address
+            from {segment.relation} as s
+            left join {PROFILES} as p on p.profile_id = s.profile_id
+            {suppressed_join}
+        ),
+        ranked as (
+            select case when reason is null and row_number() over (
+                       partition by reason is null, address order by address) > 1
+                   then 'duplicate_address' else reason end as reason
+            from reasons
+        )
+        select reason, count(*) as n from ranked group by reason
+        """,
+        {"channel": channel.value},
+    ).to_pylist()
+    excluded = {row["reason"]: int(row["n"]) for row in rows if row["reason"] is not None}
+    reachable = sum(int(row["n"]) for row in rows if row["reason"] is None)
+    return ChannelReach(channel=channel.value, reachable=reachable, excluded=excluded)
+
+
+def _model_node(manifest: dict[str, Any], segment: Segment) -> dict[str, Any]:
+    for node in manifest.get("nodes", {}).values():
+        if node.get("resource_type") == "model" and node.get("name") == segment.model:
+            return dict(node)
+    return {}
+
+
+def activations_by_segment(state: AppState, manifest: dict[str, Any]) -> dict[str, list[str]]:
+    with state.sessions() as session:
+        activations = list_activations(manifest, session)
+    owners: dict[str, list[str]] = {}
+    for activation in activations:
+        owners.setdefault(activation.segment, []).append(activation.name)
+    return owners
+
+
+def _list(warehouse: Warehouse, now: datetime, segments: list[Segment]) -> SegmentList:
+    with warehouse.session() as session:
+        data = segment_sizes(session, segments)
+    return SegmentList(as_of=now, data=data, count=len(data))
+
+
+def read_segments(state: AppState) -> SegmentList:
+    """Every segment in the dbt project with its size (null before its first build)."""
+    segments = discover_segments(state.manifest())
+    return state.reads.read("segments", lambda warehouse, now: _list(warehouse, now, segments))
+
+
+def find_segment(manifest: dict[str, Any], name: str) -> Segment:
+    segments = {s.name: s for s in discover_segments(manifest)}
+    if name not in segments:
+        known = ", ".join(sorted(segments)) or "none"
+        raise UnknownSegmentError(f"no segment named {name!r} (known: {known})")
+    return segments[name]
+
+
+def _detail(
+    warehouse: Warehouse,
+    now: datetime,
+    segment: Segment,
+    node: dict[str, Any],
+    activations: list[str],
+) -> SegmentDetail:
+    with warehouse.session() as session:
+        members = _size(session, segment)
+        built = members is not None and session.table_exists("analytics", "profiles")
+        reach = (
+            [_reach(session, segment, Channel(c)) for c in segment.channels if c in KNOWN_CHANNELS]
+            if built
+            else []
+        )
+        sample = (
+            session.query_arrow(
+                f"select * from {segment.relation} order by profile_id limit $n",
+                {"n": SAMPLE_MEMBERS},
+            ).to_pylist()
+            if members is not None
+            else []
+        )
+        history = size_history(session, {segment.name: activations})[segment.name]
+    return SegmentDetail(
+        as_of=now,
+        segment=_summary(segment, members),
+        sql=node.get("raw_code"),
+        path=node.get("original_file_path"),
+        columns=list(segment.columns),
+        reach=reach,
+        sample=sample,
+        size_history=history,
+        note=None if members is not None else f"{segment.relation} has not been built yet",
+    )
+
+
+def read_segment(state: AppState, name: str) -> SegmentDetail:
+    """One segment: its dbt definition, size, reach and exclusions per channel, a sample."""
+    manifest = state.manifest()
+    segment = find_segment(manifest, name)
+    node = _model_node(manifest, segment)
+    activations = activations_by_segment(state, manifest).get(segment.name, [])
+    return state.reads.read(
+        f"segment:{name}",
+        lambda warehouse, now: _detail(warehouse, now, segment, node, activations),
+    )
