@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import health, ingest
+from api.routes import health, ingest, webhooks
 from api.state import AppState
 from connectors.settings import Settings, get_settings
 
@@ -20,4 +20,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tidemark = state
     app.include_router(health.router)
     app.include_router(ingest.router)
+    app.include_router(webhooks.router)
     return app
