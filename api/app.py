@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import health, ingest, webhooks
+from api.errors import install_error_handlers
+from api.routes import (
+    activations,
+    audit,
+    experiments,
+    health,
+    ingest,
+    overview,
+    runs,
+    segments,
+    tokens,
+    webhooks,
+)
 from api.state import AppState
 from connectors.settings import Settings, get_settings
 
@@ -21,4 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(webhooks.router)
+    install_error_handlers(app)
+    for resource in (overview, segments, activations, runs, experiments, tokens, audit):
+        app.include_router(resource.router)
     return app
