@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from activation.experiments.config import ExperimentConfig
 from connectors.destinations.message import Channel
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
@@ -110,6 +111,7 @@ class ActivationDefinition(BaseModel):
     description: str = ""
     owner: str | None = None
     declared_in: Literal["dbt", "api"] = "api"
+    experiment: ExperimentConfig | None = None
 
     @field_validator("name")
     @classmethod
@@ -140,6 +142,30 @@ class ActivationDefinition(BaseModel):
                 f"channel {self.channel.value!r} needs a {expected.__name__} message, "
                 f"got {type(self.message).__name__}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _experiment_fits_channel(self) -> ActivationDefinition:
+        """A variant may only change what this channel's message has."""
+        if self.experiment is None:
+            return self
+        allowed = {
+            Channel.EMAIL: {"subject", "html", "mjml", "text"},
+            Channel.SMS: {"body"},
+            Channel.WEBHOOK: set(),
+        }[self.channel]
+        for variant in self.experiment.variants:
+            changed = {
+                field
+                for field in ("subject", "html", "mjml", "text", "body")
+                if getattr(variant, field) is not None
+            }
+            if changed - allowed:
+                raise ValueError(
+                    f"experiment variant {variant.name!r} sets "
+                    f"{', '.join(sorted(changed - allowed))}, which a {self.channel.value} "
+                    f"message does not have"
+                )
         return self
 
 

@@ -11,6 +11,7 @@ from activation.definition import (
     WebhookContent,
 )
 from activation.deliver import Renderer
+from activation.experiments.content import variant_messages
 from activation.render import (
     EmailTemplate,
     MessageTemplate,
@@ -26,8 +27,12 @@ from connectors.ops_store.outbox import ClaimedMessage
 from connectors.settings import Settings
 
 
-def message_template(definition: ActivationDefinition) -> MessageTemplate:
-    message = definition.message
+def message_template(
+    definition: ActivationDefinition,
+    message: EmailContent | SmsContent | WebhookContent | None = None,
+) -> MessageTemplate:
+    """The template of `message` (an experiment variant's), else the activation's own."""
+    message = message or definition.message
     if isinstance(message, EmailContent):
         return EmailTemplate(
             name=definition.name,
@@ -55,7 +60,10 @@ def render_context(settings: Settings, definition: ActivationDefinition) -> Rend
 
 def renderer_for(settings: Settings, definition: ActivationDefinition) -> Renderer:
     """Compile the activation's template now (a broken template fails the run up front)."""
-    compiled = compile_template(message_template(definition))
+    compiled = {
+        variant: compile_template(message_template(definition, message))
+        for variant, message in variant_messages(definition).items()
+    }
     context = render_context(settings, definition)
     message = definition.message
     webhook_url = message.url if isinstance(message, WebhookContent) else None
@@ -70,7 +78,20 @@ def renderer_for(settings: Settings, definition: ActivationDefinition) -> Render
             )
             for m in messages
         ]
-        batch = render_batch(compiled, recipients, context=context)
-        return batch.messages, {f.message_id: f.reason for f in batch.failures}
+        rendered: list[OutboundMessage] = []
+        failures: dict[str, str] = {}
+        for variant, template in compiled.items():
+            batch = render_batch(
+                template,
+                [r for r, m in zip(recipients, messages, strict=True) if m.variant == variant],
+                context=context,
+            )
+            rendered.extend(batch.messages)
+            failures.update({f.message_id: f.reason for f in batch.failures})
+        unknown = {m.message_id for m in messages if m.variant not in compiled}
+        failures.update(
+            dict.fromkeys(unknown, "the message's experiment variant is no longer defined")
+        )
+        return rendered, failures
 
     return render

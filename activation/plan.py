@@ -17,6 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from activation.definition import ActivationDefinition, Mode
+from activation.experiments.plan_sql import assigned_cte, delayed_sql, holdout_reason_sql
+from activation.experiments.tables import (
+    ensure_experiment_tables,
+    record_assignments,
+    register_experiment,
+)
 from activation.segments import Segment
 from activation.warehouse_tables import SCHEMA, ensure_engine_tables
 from connectors.destinations.message import Channel
@@ -206,13 +212,16 @@ def plan_sql(definition: ActivationDefinition, segment: Segment) -> str:
                         order by r.profile_id) > 1
                     then 'duplicate_address' else r.blocking_reason end as reason
         from reasons as r
-    )
+    ),
+    {assigned_cte(definition)}
     select r.profile_id, r.change, r.wanted, r.row_hash, r.attributes, r.address, r.time_zone,
-           case when r.wanted then r.reason end as reason,
+           case when r.wanted then coalesce(r.reason, {holdout_reason_sql("r.variant")}) end
+               as reason,
+           r.variant,
            substr(sha256($activation || '/' || $run_id || '/' || r.profile_id), 1, 32)
                as message_id,
-           {_quiet_hours_sql(definition)} as send_after
-    from deduplicated as r
+           {delayed_sql(definition, _quiet_hours_sql(definition), "r.variant")} as send_after
+    from assigned as r
     """
 
 
@@ -259,12 +268,18 @@ def plan_run(
         if not session.table_exists(*segment.relation.split(".", 1)):
             raise PlanError(f"segment model {segment.relation} has not been built yet")
         members = _check_keys(session, segment)
+        experiment = definition.experiment
+        if experiment is not None:
+            ensure_experiment_tables(session)
         session.begin()
         try:
             _refresh_immediate_suppressions(session, immediate_suppressions)
             session.execute(plan_sql(definition, segment), params)
             summary = _summarise(session, definition, members, now)
             _store(session, definition, run_id, now)
+            if experiment is not None:
+                register_experiment(session, definition.name, experiment, now)
+                record_assignments(session, experiment, run_id, now)
             session.commit()
         except BaseException:
             session.rollback()
@@ -329,7 +344,7 @@ def _store(
         f"""
         insert into {SCHEMA}.planned_messages
         select $run_id, $activation, message_id, profile_id, change, $channel, address,
-               'default', send_after, row_hash, attributes, $now
+               variant, send_after, row_hash, attributes, $now
         from _plan where wanted and reason is null
         """,
         params,

@@ -1,0 +1,1 @@
+"""Experiments on activations: config, deterministic assignment, per-arm content, tables."""

@@ -1,0 +1,53 @@
+"""The experiment's part of the plan statement: each eligible member's arm and send delay.
+
+The plan's `deduplicated` rows get a `variant`: the arm already recorded for the profile in
+`tidemark.experiment_assignments`, else the arm its hash bucket falls in. Without an
+experiment every message is the `default` variant. Holdout members become exclusions with
+reason `holdout` (recorded, never sent).
+"""
+
+from __future__ import annotations
+
+from activation.definition import ActivationDefinition
+from activation.experiments.assignment import arm_sql, bucket_sql, digest_sql
+from activation.experiments.config import HOLDOUT_ARM
+from activation.experiments.content import DEFAULT_VARIANT
+from activation.experiments.tables import ASSIGNMENTS
+
+
+def assigned_cte(definition: ActivationDefinition) -> str:
+    """`assigned`: the rows of `deduplicated` with their `variant`."""
+    experiment = definition.experiment
+    if experiment is None:
+        return f"assigned as (select d.*, '{DEFAULT_VARIANT}' as variant from deduplicated as d)"
+    salt = experiment.assignment_salt.replace("'", "''")
+    return f"""
+    hashed as (
+        select d.*, {digest_sql(f"'{salt}'", "d.profile_id")} as assignment_digest
+        from deduplicated as d
+    ),
+    assigned as (
+        select h.*,
+               coalesce(a.variant, {arm_sql(experiment, bucket_sql("h.assignment_digest"))})
+                   as variant
+        from hashed as h
+        left join {ASSIGNMENTS} as a
+            on a.experiment_id = '{experiment.id}' and a.profile_id = h.profile_id
+    )"""
+
+
+def holdout_reason_sql(column: str) -> str:
+    return f"case when {column} = '{HOLDOUT_ARM}' then '{HOLDOUT_ARM}' end"
+
+
+def delayed_sql(definition: ActivationDefinition, send_after: str, variant: str) -> str:
+    """`send_after` moved later by the variant's send delay, when any variant has one."""
+    experiment = definition.experiment
+    delayed = [v for v in experiment.variants if v.send_delay_hours] if experiment else []
+    if not delayed:
+        return send_after
+    cases = " ".join(
+        f"when '{v.name}' then {send_after} + interval '{v.send_delay_hours} hours'"
+        for v in delayed
+    )
+    return f"case {variant} {cases} else {send_after} end"
