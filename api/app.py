@@ -15,6 +15,7 @@ from api.routes import (
     runs,
     segments,
     tokens,
+    unsubscribe,
     webhooks,
 )
 from api.state import AppState
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(webhooks.router)
+    app.include_router(unsubscribe.router)
     install_error_handlers(app)
     for resource in (overview, segments, activations, runs, experiments, tokens, audit):
         app.include_router(resource.router)
