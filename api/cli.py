@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from api.cli_import import import_app
 from api.console_steps import (
     StepFailedError,
     Timings,
@@ -39,8 +40,12 @@ app = typer.Typer(
 console = Console()
 activation_app = typer.Typer(help="Run, dry-run, list and approve activations.")
 app.add_typer(activation_app, name="activation")
+app.add_typer(import_app, name="import")
+token_app = typer.Typer(help="Create, list and revoke API tokens.")
+app.add_typer(token_app, name="token")
 
 DAGSTER_PORT = 3000
+API_PORT = 8000
 DEMO_ACTIVATION = "welcome_new_subscribers"
 DEMO_DESTINATION = "demo_smtp"
 
@@ -74,26 +79,48 @@ def _dagster_home(settings: Settings) -> Path:
 
 
 def _serve(settings: Settings) -> None:
-    """Run the Dagster UI until Ctrl-C."""
+    """Run the Dagster UI and the API/dashboards until Ctrl-C."""
     env = {**os.environ, "DAGSTER_HOME": str(_dagster_home(settings))}
     env["TIDEMARK_HOME"] = str(settings.home)
     env["TIDEMARK_DESTINATIONS"] = json.dumps(
         {name: entry.model_dump() for name, entry in settings.destinations.items()}
     )
-    command = [
+    dagster = [
         sys.executable, "-m", "dagster", "dev",
         "-w", str(REPO_ROOT / "workspace.yaml"),
         "-h", "127.0.0.1", "-p", str(DAGSTER_PORT),
     ]  # fmt: skip
+    api = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(API_PORT)]
+    _print_first_token(settings)
     console.print(
-        f"\nDagster UI on [bold]http://127.0.0.1:{DAGSTER_PORT}[/] — press Ctrl-C to stop."
+        f"\nDashboards and API on [bold]http://127.0.0.1:{API_PORT}[/] · "
+        f"Dagster UI on [bold]http://127.0.0.1:{DAGSTER_PORT}[/] — press Ctrl-C to stop."
     )
-    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env)
+    processes = [subprocess.Popen(command, cwd=REPO_ROOT, env=env) for command in (api, dagster)]
     try:
-        process.wait()
+        processes[-1].wait()
     except KeyboardInterrupt:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        pass
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in processes:
+            process.wait(timeout=30)
+
+
+def _print_first_token(settings: Settings) -> None:
+    from activation.from_settings import ops_sessions
+    from connectors.ops_store.engine import write_transaction
+    from connectors.ops_store.tokens import create_token
+
+    with write_transaction(ops_sessions(settings)) as session:
+        issued = create_token(session, name="demo admin", role="admin")
+        plaintext = issued.plaintext
+    console.print(
+        f"\nAdmin token for the dashboards and API (shown once): [bold]{plaintext}[/]\n"
+        "  more: uv run tidemark token create --role viewer|marketer|admin --name NAME"
+    )
 
 
 @app.command()
@@ -284,6 +311,96 @@ def activation_resolve(
         raise _fail("--decision must be one of: sent, failed, resend") from None
     count = resolve_in_doubt(ops_sessions(get_settings()), run_id, chosen, actor=actor)
     console.print(f"{count:,} in-doubt messages of run {run_id} marked {chosen.value}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = API_PORT,
+) -> None:
+    """Serve the JSON API and the dashboards over the configured warehouse, until Ctrl-C."""
+    from api.serve import serve as run_server
+
+    run_server(get_settings(), host=host, port=port)
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="viewer, marketer or admin.")],
+    name: Annotated[str, typer.Option(help="Who or what holds it (shown in audit entries).")],
+) -> None:
+    """Create an API token and print it (once: only its hash is kept)."""
+    from activation.from_settings import ops_sessions
+    from connectors.ops_store.audit import record_audit
+    from connectors.ops_store.engine import write_transaction
+    from connectors.ops_store.tokens import create_token
+
+    try:
+        with write_transaction(ops_sessions(get_settings())) as session:
+            issued = create_token(session, name=name, role=role)
+            record_audit(
+                session,
+                actor="cli",
+                action="token.create",
+                resource_type="api_token",
+                resource_id=str(issued.token.id),
+                before=None,
+                after={"id": issued.token.id, "name": name, "role": str(issued.token.role)},
+            )
+            token_id, plaintext = issued.token.id, issued.plaintext
+    except ValueError as error:
+        raise _fail(str(error)) from error
+    console.print(f"token {token_id} ({role}, {name!r}) — store it now, it is not shown again:")
+    print(plaintext)
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """Tokens, their roles and when they were last used (never the tokens themselves)."""
+    from rich.table import Table
+
+    from activation.from_settings import ops_sessions
+    from connectors.ops_store.tokens import list_tokens
+
+    table = Table(title="API tokens", title_justify="left")
+    for column in ("id", "name", "role", "created", "last used", "revoked"):
+        table.add_column(column)
+    with ops_sessions(get_settings())() as session:
+        for token in list_tokens(session):
+            table.add_row(
+                str(token.id),
+                token.name,
+                str(token.role),
+                f"{token.created_at:%Y-%m-%d %H:%M}",
+                f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never",
+                f"{token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "",
+            )
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id.")]) -> None:
+    """Revoke a token for good."""
+    from activation.from_settings import ops_sessions
+    from connectors.ops_store.audit import record_audit
+    from connectors.ops_store.engine import write_transaction
+    from connectors.ops_store.tokens import TokenNotFoundError, revoke_token
+
+    try:
+        with write_transaction(ops_sessions(get_settings())) as session:
+            token = revoke_token(session, token_id)
+            record_audit(
+                session,
+                actor="cli",
+                action="token.revoke",
+                resource_type="api_token",
+                resource_id=str(token_id),
+                before=None,
+                after={"id": token_id, "name": token.name, "revoked": True},
+            )
+    except TokenNotFoundError as error:
+        raise _fail(str(error)) from error
+    console.print(f"token {token_id} revoked")
 
 
 if __name__ == "__main__":
