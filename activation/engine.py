@@ -1,11 +1,20 @@
 """Run an activation end to end: lock, plan, approval check, enqueue, snapshot, deliver, mirror.
 
 A run is resumable at every step. Its status in the ops store says where it is
-(planning → enqueued → delivering → completed), every step is idempotent (the plan
+(planning → enqueued → delivering → completed | deferred), every step is idempotent (the plan
 replaces its rows, enqueueing ignores known message ids, the snapshot update is a
 delete-then-insert of the run's members), and a rerun after a crash takes over the dead
 run's lock and carries on from its status instead of starting a new run, so the same
 message ids are used and nothing is sent twice.
+
+A run whose remaining messages wait for their send time (quiet hours, a provider's long
+Retry-After) ends `deferred` with its next due time instead of holding the activation: a
+periodic pass (`deliver_due`, driven by a Dagster sensor) delivers what has come due, under
+the same activation lock, so a pass and a run never deliver at the same time. A new trigger
+meanwhile plans as usual: members the deferred run enqueued are already in the snapshot, so
+they are not planned again; a profile the new run does plan again (its row changed) gets the
+new message and the older one still waiting is cancelled as superseded. Frequency caps hold
+across both: the plan counts waiting messages, and the final gate claims a cap slot at send.
 """
 
 from __future__ import annotations
@@ -40,14 +49,17 @@ from connectors.ops_store.outbox import (
     ClaimedMessage,
     FrequencyRule,
     enqueue_messages,
+    next_due,
     partition_of,
     recover_interrupted,
     state_counts,
+    supersede_waiting,
 )
 from connectors.ops_store.runs import (
     acquire_activation_lock,
     awaiting_approval,
     create_run,
+    deferred_runs,
     release_activation_lock,
     retarget_lock,
     set_run_status,
@@ -77,6 +89,16 @@ class RunReport:
     delivery: DeliveryReport | None = None
     counts: dict[str, int] = field(default_factory=dict)
     samples: list[OutboundMessage] = field(default_factory=list)
+    next_due_at: datetime | None = None  # a deferred run: when its next message comes due
+
+
+@dataclass(frozen=True)
+class DeferredRun:
+    """A run waiting for its messages' send times, and when the earliest comes due."""
+
+    run_id: str
+    activation: str
+    next_due_at: datetime | None  # None: nothing waits any more (the next pass completes it)
 
 
 def _utc_now() -> datetime:
@@ -291,22 +313,80 @@ class ActivationEngine:
             self._enqueue(definition, segment, run_id)
         delivery = self._deliver(definition, run_id)
         mirror_run(self.sessions, self.warehouse, run_id)
+        return self._report(run_id, delivery=delivery, plan=plan)
+
+    def _report(
+        self,
+        run_id: str,
+        *,
+        delivery: DeliveryReport | None = None,
+        plan: PlanSummary | None = None,
+        reason: str | None = None,
+    ) -> RunReport:
+        """The run as the ops store has it now: status, counts, plan and next due time."""
         with self.sessions() as session:
             run = session.get(ActivationRun, run_id)
             assert run is not None
             counts = state_counts(session, run_id)
             if plan is None and run.plan:
                 plan = PlanSummary(**{k: v for k, v in run.plan.items() if k != "mode"})
+            due = next_due(session, run_id) if run.status is RunStatus.DEFERRED else None
             return RunReport(
                 run_id,
-                definition.name,
-                "run",
+                run.activation,
+                run.kind,
                 run.status.value,
-                reason=run.status_reason,
+                reason=reason or run.status_reason,
                 plan=plan,
                 delivery=delivery,
                 counts=counts,
+                next_due_at=due,
             )
+
+    # -- deferred runs -------------------------------------------------------------------
+
+    def deferred(self) -> list[DeferredRun]:
+        """Every deferred run with its next due time, for the periodic pass to pick from."""
+        with self.sessions() as session:
+            return [
+                DeferredRun(run.run_id, run.activation, next_due(session, run.run_id))
+                for run in deferred_runs(session)
+            ]
+
+    def due(self) -> list[DeferredRun]:
+        """The deferred runs that have a message due now (or nothing left to wait for)."""
+        now = self.clock()
+        return [r for r in self.deferred() if r.next_due_at is None or r.next_due_at <= now]
+
+    def deliver_due(self, run_id: str) -> RunReport:
+        """Deliver a deferred run's messages that have come due; never plans anything.
+
+        Holds the activation's lock like a run does, so it never delivers alongside a run or
+        another pass; when the lock is taken the run is left as it is, for the next pass.
+        """
+        with self.sessions() as session:
+            run = session.get(ActivationRun, run_id)
+            if run is None:
+                raise ActivationRunError(f"no activation run {run_id!r}")
+            name = run.activation
+        definition, _segment = self.definition(name)
+        with write_transaction(self.sessions) as session:
+            lock = acquire_activation_lock(session, name, run_id, self.clock())
+        if not lock.acquired:
+            return self._report(
+                run_id,
+                reason=f"run {lock.holder_run_id} of {name} is in progress; "
+                "the due messages wait for the next pass",
+            )
+        try:
+            if self._status(run_id) is not RunStatus.DEFERRED:
+                return self._report(run_id)  # another pass finished it meanwhile
+            delivery = self._deliver(definition, run_id)
+            mirror_run(self.sessions, self.warehouse, run_id)
+            return self._report(run_id, delivery=delivery)
+        finally:
+            with write_transaction(self.sessions) as session:
+                release_activation_lock(session, name)
 
     def _plan(
         self, definition: ActivationDefinition, segment: Segment, run_id: str, now: datetime
@@ -332,8 +412,14 @@ class ActivationEngine:
         return asdict(plan)
 
     def _enqueue(self, definition: ActivationDefinition, segment: Segment, run_id: str) -> None:
-        """Copy the stored plan into the outbox, then record its members in the snapshot."""
+        """Copy the stored plan into the outbox, then record its members in the snapshot.
+
+        Messages of the activation's deferred runs still waiting for a profile planned again
+        are cancelled in the same transaction as the newer message's insert.
+        """
         now = self.clock()
+        with self.sessions() as session:
+            supersedes = any(r.run_id != run_id for r in deferred_runs(session, definition.name))
         with self.warehouse.session() as wh:
             batches = wh.query_batches(
                 f"select message_id, profile_id, change, address, variant, send_after, "
@@ -366,6 +452,15 @@ class ActivationEngine:
                 ]
                 with write_transaction(self.sessions) as session:
                     enqueue_messages(session, rows)
+                    if supersedes:
+                        supersede_waiting(
+                            session,
+                            activation=definition.name,
+                            channel=definition.channel.value,
+                            run_id=run_id,
+                            profile_ids=[r["profile_id"] for r in rows],
+                            now=now,
+                        )
             self._update_snapshot(wh, definition, segment, run_id, now)
 
     def _update_snapshot(
@@ -424,8 +519,7 @@ class ActivationEngine:
                 clock=self.clock,
             )
         with write_transaction(self.sessions) as session:
-            counts = state_counts(session, run_id)
-            waiting = counts.get("planned", 0) + counts.get("sending", 0)
+            waiting = state_counts(session, run_id).get("planned", 0)
             if report.stopped_by:
                 set_run_status(
                     session, run_id, RunStatus.FAILED, self.clock(), reason=report.stopped_by
@@ -433,12 +527,16 @@ class ActivationEngine:
             elif waiting == 0:
                 set_run_status(session, run_id, RunStatus.COMPLETED, self.clock())
             else:
+                due = next_due(session, run_id)
                 set_run_status(
                     session,
                     run_id,
-                    RunStatus.DELIVERING,
+                    RunStatus.DEFERRED,
                     self.clock(),
-                    reason=f"{waiting} messages wait for their send time",
+                    reason=f"{waiting} messages wait for their send time; the next is due "
+                    f"at {due:%Y-%m-%d %H:%M:%S} UTC"
+                    if due is not None
+                    else f"{waiting} messages wait for their send time",
                 )
         return report
 

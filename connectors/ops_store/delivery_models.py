@@ -5,7 +5,8 @@ provider is ever called; its state says exactly where the message is:
 
     planned ──claim──► sending ──provider answered──► sent | failed | planned (retry)
        │                  └──worker died, or the answer was lost──► in_doubt
-       └──final gate (suppressed / over the cap)──► excluded
+       ├──final gate (suppressed / over the cap)──► excluded
+       └──a newer run of the activation planned the same profile──► cancelled (superseded)
 
 `in_doubt` is never re-sent automatically: provider feedback or an operator resolves it.
 """
@@ -28,6 +29,7 @@ class RunStatus(enum.StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"
     ENQUEUED = "enqueued"
     DELIVERING = "delivering"
+    DEFERRED = "deferred"  # delivered what was due; the rest waits for its send time
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"

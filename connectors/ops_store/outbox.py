@@ -330,6 +330,58 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: datetime
         session.execute(delete(FrequencyClaim).where(FrequencyClaim.message_id.in_(released)))
 
 
+def next_due(session: Session, run_id: str) -> datetime | None:
+    """When the run's earliest waiting message may be sent (None: nothing waits)."""
+    due: datetime | None = session.scalar(
+        select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.run_id == run_id, OutboxMessage.state == MessageState.PLANNED
+        )
+    )
+    return due
+
+
+SUPERSEDED = "superseded"
+
+
+def supersede_waiting(
+    session: Session,
+    *,
+    activation: str,
+    channel: str,
+    run_id: str,
+    profile_ids: Sequence[str],
+    now: datetime,
+) -> int:
+    """Cancel messages of the activation's earlier runs still waiting for these profiles.
+
+    A profile planned again by a newer run (its row changed, or it came back) gets the newer
+    message; an older one still waiting for its send time would be stale, and a second email
+    from the same activation. Only `planned` rows change: what is being sent or was sent
+    keeps its state. Returns how many were cancelled.
+    """
+    cancelled = 0
+    for start in range(0, len(profile_ids), 500):
+        result = session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.activation == activation,
+                OutboxMessage.channel == channel,
+                OutboxMessage.run_id != run_id,
+                OutboxMessage.state == MessageState.PLANNED,
+                OutboxMessage.profile_id.in_(profile_ids[start : start + 500]),
+            )
+            .values(
+                state=MessageState.CANCELLED,
+                error_code=SUPERSEDED,
+                error_message=f"superseded by run {run_id}",
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        cancelled += int(getattr(result, "rowcount", 0) or 0)
+    return cancelled
+
+
 def state_counts(session: Session, run_id: str) -> dict[str, int]:
     rows = session.execute(
         select(OutboxMessage.state, func.count())

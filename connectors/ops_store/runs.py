@@ -109,7 +109,11 @@ def release_activation_lock(session: Session, activation: str) -> None:
 
 
 def unfinished_run(session: Session, activation: str) -> ActivationRun | None:
-    """The activation's latest run that neither finished nor waits for approval."""
+    """The activation's latest run still in progress: the next trigger resumes it.
+
+    Runs awaiting approval or deferred (waiting for their messages' send times) are not
+    in progress: the former wait for a decision, the latter for the periodic pass.
+    """
     return session.execute(
         select(ActivationRun)
         .where(
@@ -122,6 +126,17 @@ def unfinished_run(session: Session, activation: str) -> ActivationRun | None:
         .order_by(ActivationRun.started_at.desc())
         .limit(1)
     ).scalar_one_or_none()
+
+
+def deferred_runs(session: Session, activation: str | None = None) -> list[ActivationRun]:
+    """Runs whose remaining messages wait for their send time, oldest first.
+
+    They do not block new runs of their activation; a periodic pass delivers what is due.
+    """
+    query = select(ActivationRun).where(ActivationRun.status == RunStatus.DEFERRED)
+    if activation is not None:
+        query = query.where(ActivationRun.activation == activation)
+    return list(session.execute(query.order_by(ActivationRun.started_at)).scalars())
 
 
 def awaiting_approval(session: Session, activation: str) -> ActivationRun | None:

@@ -60,7 +60,8 @@ def sessions(settings):
     return ops_sessionmaker(engine)
 
 
-def make_engine(settings, warehouse, sessions):
+def make_engine(settings, warehouse, sessions, **options):
+    """`options`: the engine's own keyword arguments (a `clock`, a retry `policy`)."""
     manifest = manifest_for(segment("test"), segment("other"))
     return ActivationEngine(
         warehouse=warehouse,
@@ -68,6 +69,7 @@ def make_engine(settings, warehouse, sessions):
         manifest=lambda: manifest,
         destination_for=lambda d: destination_for(settings, d),
         renderer_for=lambda d: renderer_for(settings, d),
+        **options,
     )
 
 

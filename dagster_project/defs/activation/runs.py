@@ -38,6 +38,8 @@ def report_metadata(report: RunReport) -> dict[str, Any]:
             "deferred": plan.deferred,
             "excluded": dg.MetadataValue.json(plan.excluded),
         }
+    if report.next_due_at is not None:
+        metadata["next_due_at"] = report.next_due_at.isoformat()
     if report.reason:
         metadata["reason"] = report.reason
     return metadata
