@@ -10,6 +10,7 @@ from api.routes import (
     audit,
     experiments,
     health,
+    imports,
     ingest,
     overview,
     runs,
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tidemark = state
     app.include_router(health.router)
     app.include_router(ingest.router)
+    app.include_router(imports.router)
     app.include_router(webhooks.router)
     app.include_router(unsubscribe.router)
     install_error_handlers(app)

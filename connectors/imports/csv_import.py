@@ -45,19 +45,6 @@ class ImportSummary:
     quarantine_path: Path | None = None
     seconds: float = 0.0
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "kind": self.kind,
-            "file_format": self.file_format,
-            "rows_read": self.rows_read,
-            "rows_landed": self.rows_landed,
-            "rows_quarantined": self.rows_quarantined,
-            "problems_by_column": dict(self.problems_by_column),
-            "rows_by_dataset": dict(self.rows_by_dataset),
-            "landing_files": len(self.landing_keys),
-            "seconds": round(self.seconds, 3),
-        }
-
 
 def import_csv(
     kind: str,

@@ -39,6 +39,9 @@ class QuarantineFile:
         self.rows += 1
 
     def __enter__(self) -> QuarantineFile:
+        # A quarantine file left by an earlier import of the same file would be mistaken for
+        # this one's.
+        self.path.unlink(missing_ok=True)
         return self
 
     def __exit__(
