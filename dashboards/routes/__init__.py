@@ -1,0 +1,1 @@
+"""The dashboards' pages, one module per page (or short flow)."""
