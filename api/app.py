@@ -8,6 +8,7 @@ from api.errors import install_error_handlers
 from api.routes import (
     activations,
     audit,
+    data_subjects,
     experiments,
     health,
     imports,
@@ -21,7 +22,6 @@ from api.routes import (
 )
 from api.state import AppState
 from connectors.settings import Settings, get_settings
-from dashboards import install as install_dashboards
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -38,8 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(imports.router)
     app.include_router(webhooks.router)
     app.include_router(unsubscribe.router)
+    app.include_router(data_subjects.router)
     install_error_handlers(app)
     for resource in (overview, segments, activations, runs, experiments, tokens, audit):
         app.include_router(resource.router)
-    install_dashboards(app)
     return app
