@@ -22,6 +22,7 @@ from api.routes import (
 )
 from api.state import AppState
 from connectors.settings import Settings, get_settings
+from dashboards import install as install_dashboards
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -42,4 +43,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for resource in (overview, segments, activations, runs, experiments, tokens, audit):
         app.include_router(resource.router)
+    install_dashboards(app)
     return app
