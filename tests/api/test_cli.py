@@ -5,32 +5,14 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from connectors.settings import REPO_ROOT
+from tests.api.cli_runner import tidemark
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt")]
-
-
-def tidemark(home: Path, *args: str, env: dict[str, str] | None = None):
-    environment = {
-        **os.environ,
-        "TIDEMARK_HOME": str(home),
-        "TIDEMARK_DUCKDB_PATH": str(home / "warehouse.duckdb"),
-        "COLUMNS": "200",
-        **(env or {}),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        cwd=REPO_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 @pytest.fixture(scope="module")
