@@ -1,11 +1,13 @@
 """SendGrid v3 `POST /v3/mail/send`: many messages per request, one personalization each.
 
 A request has one body (from, reply-to, content) and up to 1000 personalizations (to,
-subject, headers, custom_args). So messages are grouped by identical body, and each group is
-split into requests that hold at most 1000 personalizations (fewer when the rate limiter's
-burst is smaller, so requests stay paced) and never the same address twice (SendGrid refuses
-such a request). Each personalization carries `custom_args.tidemark_message_id`, which
-SendGrid copies into every event about that message.
+subject, headers, custom_args, substitutions). Personalised emails share a request too: the
+lines where their bodies differ travel as per-personalization substitutions into one shared
+body (`shared_body.py`), within SendGrid's substitution limits. Messages are grouped by
+sender, reply-to and body shape, and split into requests that hold at most 1000
+personalizations (fewer when the rate limiter's burst is smaller, so requests stay paced) and
+never the same address twice (SendGrid refuses such a request). Each personalization carries
+`custom_args.tidemark_message_id`, which SendGrid copies into every event about that message.
 
 SendGrid accepts or refuses a request whole. A 400 naming invalid personalizations
 (`personalizations.3.to.0.email`) fails those messages only: the request is sent again
@@ -35,8 +37,10 @@ from connectors.destinations.errors import (
 from connectors.destinations.http_exchange import HttpAnswer, exchange, provider_client
 from connectors.destinations.message import Channel, OutboundMessage, SendOutcome
 from connectors.destinations.rate_limit import TokenBucket
+from connectors.destinations.shared_body import BodyLines, RequestPacking, shared_body
 
 MAX_PERSONALIZATIONS = 1000
+OPEN_REQUESTS_PER_GROUP = 4  # requests of one sender and body shape still taking members
 MESSAGE_ID_ARG = "tidemark_message_id"
 _PERSONALIZATION_FIELD = re.compile(r"^personalizations\.(\d+)(?:\.|$)")
 
@@ -105,13 +109,14 @@ class SendGridDestination(Destination):
                 )
             except UnsendableMessageError as error:
                 outcomes[index] = self._invalid(message, str(error))
+        bodies = {index: BodyLines.of(part.text, part.html) for index, part in sendable.items()}
         halted: Failure | None = None
-        for request in plan_requests(sendable, self.max_per_request):
+        for request in plan_requests(sendable, self.max_per_request, bodies):
             if halted is not None:
                 not_sent = self._not_attempted([messages[i] for i in request], halted)
                 outcomes.update(zip(request, not_sent, strict=True))
                 continue
-            halted = self._send_request(request, messages, sendable, outcomes)
+            halted = self._send_request(request, messages, sendable, bodies, outcomes)
         return [outcomes[index] for index in range(len(messages))]
 
     def _send_request(
@@ -119,6 +124,7 @@ class SendGridDestination(Destination):
         request: list[int],
         messages: Sequence[OutboundMessage],
         parts: dict[int, EmailParts],
+        bodies: dict[int, BodyLines],
         outcomes: dict[int, SendOutcome],
     ) -> Failure | None:
         """Send one planned request; record an outcome for each of its messages.
@@ -128,7 +134,9 @@ class SendGridDestination(Destination):
         pending = list(request)
         while pending:
             self.rate_limiter.acquire(len(pending))
-            body = _mail_send_body([(messages[i], parts[i]) for i in pending])
+            body = _mail_send_body(
+                [(messages[i], parts[i]) for i in pending], [bodies[i] for i in pending]
+            )
             answer = exchange(
                 self._client,
                 self._client.build_request("POST", self._url("/v3/mail/send"), json=body),
@@ -171,53 +179,81 @@ class SendGridDestination(Destination):
         return f"{self._base_url}{path}"
 
 
-def plan_requests(parts: dict[int, EmailParts], max_per_request: int) -> list[list[int]]:
+def plan_requests(
+    parts: dict[int, EmailParts],
+    max_per_request: int,
+    bodies: dict[int, BodyLines] | None = None,
+) -> list[list[int]]:
     """Split messages (by index) into mail/send requests.
 
-    Messages share a request only when their body is identical; a request holds at most
-    `max_per_request` of them and never the same address (case-insensitively) twice.
-    Requests come in order of their first message.
+    Messages share a request when they have the same sender and reply-to and their bodies
+    can share one skeleton (`RequestPacking`); a request holds at most `max_per_request` of
+    them and never the same address (case-insensitively) twice. Requests come in order of
+    their first message.
     """
     if max_per_request < 1:
         raise ValueError("a request must hold at least one message")
+    if bodies is None:
+        bodies = {index: BodyLines.of(part.text, part.html) for index, part in parts.items()}
     requests: list[list[int]] = []
-    open_requests: dict[tuple[Any, ...], list[tuple[list[int], set[str]]]] = {}
+    open_requests: dict[tuple[Any, ...], list[tuple[list[int], set[str], RequestPacking]]] = {}
     for index, part in parts.items():
-        key = (part.sender, part.sender_name, part.reply_to, part.text, part.html)
+        body = bodies[index]
+        key = (part.sender, part.sender_name, part.reply_to, body.shape)
         address = part.recipient.lower()
         candidates = open_requests.setdefault(key, [])
-        for members, addresses in candidates:
-            if len(members) < max_per_request and address not in addresses:
+        for members, addresses, packing in candidates:
+            if (
+                len(members) < max_per_request
+                and address not in addresses
+                and packing.admit(index, body)
+            ):
                 members.append(index)
                 addresses.add(address)
                 break
         else:
             members = [index]
-            candidates.append((members, {address}))
+            candidates.append((members, {address}, RequestPacking(index, body)))
             requests.append(members)
+        # Compare new messages only with the few latest requests that still have room.
+        open_requests[key] = [c for c in candidates if len(c[0]) < max_per_request][
+            -OPEN_REQUESTS_PER_GROUP:
+        ]
     return requests
 
 
-def _mail_send_body(batch: list[tuple[OutboundMessage, EmailParts]]) -> dict[str, Any]:
+def _mail_send_body(
+    batch: list[tuple[OutboundMessage, EmailParts]], bodies: list[BodyLines] | None = None
+) -> dict[str, Any]:
+    """The request for messages `plan_requests` put together (one shared body)."""
+    if bodies is None:
+        bodies = [BodyLines.of(part.text, part.html) for _message, part in batch]
+    shared = shared_body(bodies)
     first = batch[0][1]
     sender: dict[str, str] = {"email": first.sender}
     if first.sender_name:
         sender["name"] = first.sender_name
     content = []
-    if first.text is not None:
-        content.append({"type": "text/plain", "value": first.text})  # plain must come first
-    if first.html is not None:
-        content.append({"type": "text/html", "value": first.html})
+    if shared.text is not None:
+        content.append({"type": "text/plain", "value": shared.text})  # plain must come first
+    if shared.html is not None:
+        content.append({"type": "text/html", "value": shared.html})
+    personalizations: list[dict[str, Any]] = [
+        {
+            "to": [{"email": part.recipient}],
+            "subject": part.subject,
+            "headers": part.headers,
+            "custom_args": {**message.metadata, MESSAGE_ID_ARG: message.message_id},
+        }
+        for message, part in batch
+    ]
+    if shared.substitutions:
+        for personalization, substitutions in zip(
+            personalizations, shared.substitutions, strict=True
+        ):
+            personalization["substitutions"] = substitutions
     body: dict[str, Any] = {
-        "personalizations": [
-            {
-                "to": [{"email": part.recipient}],
-                "subject": part.subject,
-                "headers": part.headers,
-                "custom_args": {**message.metadata, MESSAGE_ID_ARG: message.message_id},
-            }
-            for message, part in batch
-        ],
+        "personalizations": personalizations,
         "from": sender,
         "content": content,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from connectors.destinations import DestinationConfigError, ErrorClass, SendStatus
+from connectors.destinations.message import OutboundMessage
 from connectors.destinations.registry import build_destination
 from connectors.destinations.sendgrid import SendGridDestination
 from tests.connectors.destinations.harnesses import SENDGRID_KEY, email_message
@@ -63,19 +65,108 @@ def test_the_same_address_twice_goes_in_separate_requests(sendgrid_server: SendG
         assert len(addresses) == len(set(addresses))
 
 
-def test_messages_with_different_bodies_are_not_mixed(sendgrid_server: SendGridServer) -> None:
+def received_bodies(server: SendGridServer) -> dict[str, tuple[str, str]]:
+    """Each accepted message's text and HTML as its recipient gets them, by our message id."""
+    received = {}
+    for mail in server.accepted:
+        parts = {part["type"]: part["value"] for part in mail.content}
+        received[mail.custom_args["tidemark_message_id"]] = (
+            parts["text/plain"],
+            parts["text/html"],
+        )
+    return received
+
+
+def personalised(number: int, to: str, name: str, **fields: Any) -> OutboundMessage:
+    """An email as a template renders it: shared lines, a name and a signed link per recipient."""
+    link = f"https://t.example.com/u/{number}?sig={number * 7919:x}"
+    return email_message(
+        number,
+        to,
+        text=f"Hello {name},\nOur spring picks are in.\nUnsubscribe: {link}",
+        html=f"<html><body>\n<p>Hello {name}!</p>\n<p>Our spring picks are in.</p>\n"
+        f'<p><a href="{link}">Unsubscribe</a></p>\n</body></html>',
+        **fields,
+    )
+
+
+def test_personalised_bodies_share_requests_and_each_recipient_gets_their_own(
+    sendgrid_server: SendGridServer,
+) -> None:
+    messages = [personalised(n, f"reader{n}@example.org", f"Reader {n}") for n in range(1500)]
+    with sendgrid(sendgrid_server) as destination:
+        outcomes = destination.send_batch(messages)
+    assert personalization_counts(sendgrid_server) == [1000, 500]
+    assert sendgrid_server.rejections == []
+    assert all(o.status is SendStatus.SENT for o in outcomes)
+    assert received_bodies(sendgrid_server) == {m.message_id: (m.text, m.html) for m in messages}
+    # What is common travels once: the shared body holds no recipient's name or link.
+    first = sendgrid_server.requests[0].json()
+    assert "Our spring picks are in." in first["content"][1]["value"]
+    assert "Reader 1" not in first["content"][1]["value"]
+    assert "Reader 1" in json.dumps(first["personalizations"][1]["substitutions"])
+
+
+def test_senders_and_body_shapes_are_not_mixed(sendgrid_server: SendGridServer) -> None:
     messages = [
         email_message(1, "a@example.org"),
         email_message(2, "b@example.org", html="<p>Another body</p>"),
         email_message(3, "c@example.org"),
         email_message(4, "d@example.org", from_address="offers@example.com"),
+        email_message(5, "e@example.org", html="<p>Two</p>\n<p>lines</p>"),
     ]
     with sendgrid(sendgrid_server) as destination:
         destination.send_batch(messages)
-    assert personalization_counts(sendgrid_server) == [2, 1, 1]
+    assert personalization_counts(sendgrid_server) == [3, 1, 1]
     bodies = [request.json() for request in sendgrid_server.requests]
-    assert bodies[1]["content"][-1]["value"] == "<p>Another body</p>"
-    assert bodies[2]["from"]["email"] == "offers@example.com"
+    assert bodies[1]["from"]["email"] == "offers@example.com"
+    assert received_bodies(sendgrid_server) == {m.message_id: (m.text, m.html) for m in messages}
+
+
+def test_bodies_beyond_sendgrids_substitution_limits_go_in_requests_of_their_own(
+    sendgrid_server: SendGridServer,
+) -> None:
+    # 11 KB of recipient-specific lines: more than 10,000 bytes of substitutions.
+    long = [
+        email_message(
+            n,
+            f"long{n}@example.org",
+            html="<h1>Hi</h1>\n" + "\n".join(f"<p>{n}: {'x' * 1000}</p>" for _ in range(11)),
+        )
+        for n in range(3)
+    ]
+    # 150 recipient-specific lines between shared ones: more than 100 substitutions.
+    many = [
+        email_message(
+            10 + n,
+            f"many{n}@example.org",
+            html="\n<hr>\n".join(f"<p>{n}.{k}</p>" for k in range(150)),
+        )
+        for n in range(3)
+    ]
+    small = [personalised(20 + n, f"small{n}@example.org", f"Reader {n}") for n in range(4)]
+    with sendgrid(sendgrid_server) as destination:
+        outcomes = destination.send_batch(long + many + small)
+    assert sendgrid_server.rejections == []
+    assert all(o.status is SendStatus.SENT for o in outcomes)
+    assert personalization_counts(sendgrid_server) == [1, 1, 1, 1, 1, 1, 4]
+    assert received_bodies(sendgrid_server) == {
+        m.message_id: (m.text, m.html) for m in long + many + small
+    }
+
+
+def test_a_rejected_personalised_recipient_fails_alone_and_the_others_get_their_own_body(
+    sendgrid_server: SendGridServer,
+) -> None:
+    messages = [personalised(n, f"reader{n}@example.org", f"Reader {n}") for n in range(5)]
+    messages[2] = personalised(2, "reader2-at-example.org", "Reader 2")
+    with sendgrid(sendgrid_server) as destination:
+        outcomes = destination.send_batch(messages)
+    assert personalization_counts(sendgrid_server) == [5, 4]
+    assert outcomes[2].error_class is ErrorClass.FATAL_MESSAGE
+    assert received_bodies(sendgrid_server) == {
+        m.message_id: (m.text, m.html) for i, m in enumerate(messages) if i != 2
+    }
 
 
 def test_the_request_carries_our_id_headers_and_body(sendgrid_server: SendGridServer) -> None:

@@ -3,9 +3,11 @@
 It validates requests as SendGrid documents (1 to 1000 personalizations, every address valid
 and unique across the request, a sender, a subject, content with text/plain first) and
 answers 400 with SendGrid's `{"errors": [{"message", "field", "help"}]}` when they break a
-rule; otherwise 202 with `X-Message-Id`, recording each accepted personalization with its
-arrival time. A 401 echoes the Authorization header it received, as a careless provider
-might, so tests can prove the destination's secret filter removes it.
+rule (substitutions: at most 100 and 10,000 bytes per personalization); otherwise 202 with
+`X-Message-Id`, recording each accepted personalization with its arrival time and its content
+as the recipient gets it (the personalization's substitutions applied). A 401 echoes the
+Authorization header it received, as a careless provider might, so tests can prove the
+destination's secret filter removes it.
 
 `script(*replies)` makes the next mail/send requests answer with those replies instead; a
 held 202 (see `Reply.held`) accepts the mail first, then delays the answer.
@@ -109,7 +111,9 @@ class SendGridServer:
                                 **body.get("custom_args", {}),
                                 **personalization.get("custom_args", {}),
                             },
-                            content=body["content"],
+                            content=_substituted(
+                                body["content"], personalization.get("substitutions", {})
+                            ),
                             sender=body["from"],
                             x_message_id=x_message_id,
                             request_number=request_number,
@@ -124,6 +128,45 @@ class SendGridServer:
         with self._lock:
             self.rejections.append({"errors": errors, "request": body})
         return Reply.json(400, {"errors": errors})
+
+
+def _substituted(
+    content: list[dict[str, str]], substitutions: dict[str, str]
+) -> list[dict[str, str]]:
+    """The content one recipient receives: every substitution tag replaced by its value."""
+    if not substitutions:
+        return content
+    received = []
+    for part in content:
+        value = part["value"]
+        for tag, replacement in substitutions.items():
+            value = value.replace(tag, replacement)
+        received.append({**part, "value": value})
+    return received
+
+
+def _substitution_errors(index: int, personalization: dict[str, Any]) -> list[dict[str, Any]]:
+    substitutions = personalization.get("substitutions", {})
+    if not isinstance(substitutions, dict) or not all(
+        isinstance(v, str) for v in substitutions.values()
+    ):
+        return [
+            {
+                "field": f"personalizations.{index}.substitutions",
+                "message": "substitutions must be an object of strings",
+            }
+        ]
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in substitutions.items())
+    if len(substitutions) > 100 or size > 10_000:
+        return [
+            {
+                "field": f"personalizations.{index}.substitutions",
+                "message": "You may not include more than 100 substitutions per personalization "
+                "object, and the total collective size of your substitutions may not exceed "
+                "10,000 bytes per personalization object.",
+            }
+        ]
+    return []
 
 
 def _validation_errors(body: Any) -> list[dict[str, Any]]:
@@ -186,6 +229,7 @@ def _validation_errors(body: Any) -> list[dict[str, Any]]:
                 errors.append(
                     {"field": f"personalizations.{i}", "message": f"{name} must be a string"}
                 )
+        errors.extend(_substitution_errors(i, personalization))
         if not (personalization.get("subject") or body.get("subject")):
             errors.append(
                 {
