@@ -109,8 +109,80 @@ MESSAGE_EVENTS = RawDataset(
     ),
 )
 
+# Shopify (read-only sync): the columns the models use, typed, plus `record`, the whole
+# resource as the Admin API returned it (JSON), so a field Shopify adds or changes lands too.
+SHOPIFY_CUSTOMERS = RawDataset(
+    name="shopify_customers",
+    key="customer_id",
+    time_column="updated_at",
+    description="Shopify customers as the Admin API reports them; the newest `updated_at` wins.",
+    schema=_schema(
+        ("shop", pa.string(), False),
+        ("customer_id", pa.string(), False),
+        ("email", pa.string(), True),
+        ("phone", pa.string(), True),
+        ("first_name", pa.string(), True),
+        ("last_name", pa.string(), True),
+        ("country_code", pa.string(), True),
+        ("state", pa.string(), True),
+        ("accepts_marketing", pa.bool_(), True),
+        ("created_at", TIMESTAMP, False),
+        ("updated_at", TIMESTAMP, False),
+        ("record", pa.string(), False),
+    ),
+)
+
+SHOPIFY_ORDERS = RawDataset(
+    name="shopify_orders",
+    key="order_id",
+    time_column="updated_at",
+    description="Shopify orders (any status) from the Admin API; the newest `updated_at` wins.",
+    schema=_schema(
+        ("shop", pa.string(), False),
+        ("order_id", pa.string(), False),
+        ("customer_id", pa.string(), True),
+        ("email", pa.string(), True),
+        ("currency", pa.string(), True),
+        ("total_price", pa.float64(), False),
+        ("financial_status", pa.string(), True),
+        ("is_test", pa.bool_(), True),
+        ("processed_at", TIMESTAMP, True),
+        ("cancelled_at", TIMESTAMP, True),
+        ("created_at", TIMESTAMP, False),
+        ("updated_at", TIMESTAMP, False),
+        ("record", pa.string(), False),
+    ),
+)
+
+SHOPIFY_PRODUCTS = RawDataset(
+    name="shopify_products",
+    key="product_id",
+    time_column="updated_at",
+    description="Shopify products as the Admin API reports them; the newest `updated_at` wins.",
+    schema=_schema(
+        ("shop", pa.string(), False),
+        ("product_id", pa.string(), False),
+        ("title", pa.string(), True),
+        ("vendor", pa.string(), True),
+        ("product_type", pa.string(), True),
+        ("handle", pa.string(), True),
+        ("created_at", TIMESTAMP, False),
+        ("updated_at", TIMESTAMP, False),
+        ("record", pa.string(), False),
+    ),
+)
+
 DATASETS: dict[str, RawDataset] = {
-    d.name: d for d in (PROFILES, CONSENT_EVENTS, EVENTS, MESSAGE_EVENTS)
+    d.name: d
+    for d in (
+        PROFILES,
+        CONSENT_EVENTS,
+        EVENTS,
+        MESSAGE_EVENTS,
+        SHOPIFY_CUSTOMERS,
+        SHOPIFY_ORDERS,
+        SHOPIFY_PRODUCTS,
+    )
 }
 
 

@@ -15,6 +15,7 @@ import tempfile
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +53,28 @@ class Settings(BaseSettings):
     duckdb_memory_limit: str | None = Field(
         default=None, description="DuckDB memory_limit, e.g. '4GB'; DuckDB's default when unset."
     )
+    clickhouse_host: str | None = Field(
+        default=None,
+        description="ClickHouse server host; unset means chDB, the engine in process, with its "
+        "data in <home>/clickhouse.",
+    )
+    clickhouse_port: int = 8123
+    clickhouse_user: str = "default"
+    clickhouse_password: SecretStr = SecretStr("")
+    clickhouse_database: str = "default"
+    clickhouse_secure: bool = False
+    snowflake_account: str | None = None
+    snowflake_user: str | None = None
+    snowflake_password: SecretStr | None = None
+    snowflake_role: str | None = None
+    snowflake_database: str = "TIDEMARK"
+    snowflake_warehouse: str = "COMPUTE_WH"
+    snowflake_schema: str = "PUBLIC"
+    snowflake_host: str | None = Field(
+        default=None, description="Only to reach a stand-in (fakesnow's server); else unset."
+    )
+    snowflake_port: int | None = None
+    snowflake_protocol: Literal["https", "http"] = "https"
     ops_store_url: SecretStr | None = Field(
         default=None,
         description="SQLAlchemy URL of the ops store; defaults to SQLite at <home>/ops.sqlite.",
@@ -94,6 +117,18 @@ class Settings(BaseSettings):
         description="SendGrid Event Webhook verification key (base64 DER, public); the "
         "SendGrid webhook refuses every request while it is unset.",
     )
+    shopify_shop: str | None = Field(
+        default=None,
+        description="Shopify shop domain to sync (your-shop.myshopify.com); no sync when unset.",
+    )
+    shopify_access_token: SecretStr | None = Field(
+        default=None, description="Shopify Admin API access token (read scopes only)."
+    )
+    shopify_api_version: str = "2024-10"
+    shopify_api_url: str | None = Field(
+        default=None,
+        description="Admin API base URL; defaults to https://<shop>/admin/api/<version>.",
+    )
     demo_profiles: int = Field(default=50_000, ge=10)
     demo_seed: int = 42
 
@@ -107,6 +142,39 @@ class Settings(BaseSettings):
         """The warehouse file, absolute, so dbt and Dagster subprocesses agree on it."""
         path = self.duckdb_path if self.duckdb_path is not None else self.home / "warehouse.duckdb"
         return path.expanduser().resolve()
+
+    def clickhouse_dsn(self) -> str:
+        """clickhouse-connect's DSN: the configured server, else chDB under <home>.
+
+        A method, not a field, because it carries the password (callers must not log it).
+        """
+        if self.clickhouse_host is None:
+            return f"chdb://{self.home / 'clickhouse'}"
+        scheme = "https" if self.clickhouse_secure else "http"
+        user = quote(self.clickhouse_user, safe="")
+        password = quote(self.clickhouse_password.get_secret_value(), safe="")
+        return (
+            f"{scheme}://{user}:{password}@{self.clickhouse_host}:{self.clickhouse_port}"
+            f"/{self.clickhouse_database}"
+        )
+
+    def snowflake_connect_args(self) -> dict[str, Any]:
+        """snowflake-connector-python's `connect` arguments (password included)."""
+        args: dict[str, Any] = {
+            "account": self.snowflake_account,
+            "user": self.snowflake_user,
+            "role": self.snowflake_role,
+            "database": self.snowflake_database,
+            "warehouse": self.snowflake_warehouse,
+            "schema": self.snowflake_schema,
+        }
+        if self.snowflake_password is not None:
+            args["password"] = self.snowflake_password.get_secret_value()
+        if self.snowflake_host is not None:
+            args.update(host=self.snowflake_host, protocol=self.snowflake_protocol)
+            if self.snowflake_port is not None:
+                args["port"] = self.snowflake_port
+        return {name: value for name, value in args.items() if value is not None}
 
     @cached_property
     def ops_store_dsn(self) -> str:
