@@ -1,0 +1,1 @@
+"""Data-subject requests that change the warehouse: erasures written to the ops store by the API."""
