@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pydantic import Field, SecretStr
@@ -37,7 +38,7 @@ from connectors.destinations.errors import (
 from connectors.destinations.http_exchange import HttpAnswer, exchange, provider_client
 from connectors.destinations.message import Channel, OutboundMessage, SendOutcome
 from connectors.destinations.rate_limit import TokenBucket
-from connectors.destinations.shared_body import BodyLines, RequestPacking, shared_body
+from connectors.destinations.shared_body import BodyPieces, RequestPacking, shared_body
 
 MAX_PERSONALIZATIONS = 1000
 OPEN_REQUESTS_PER_GROUP = 4  # requests of one sender and body shape still taking members
@@ -109,14 +110,16 @@ class SendGridDestination(Destination):
                 )
             except UnsendableMessageError as error:
                 outcomes[index] = self._invalid(message, str(error))
-        bodies = {index: BodyLines.of(part.text, part.html) for index, part in sendable.items()}
+        bodies = {index: BodyPieces.of(part.text, part.html) for index, part in sendable.items()}
         halted: Failure | None = None
-        for request in plan_requests(sendable, self.max_per_request, bodies):
+        for packing in plan_requests(sendable, self.max_per_request, bodies):
+            request = list(packing.members)
             if halted is not None:
                 not_sent = self._not_attempted([messages[i] for i in request], halted)
                 outcomes.update(zip(request, not_sent, strict=True))
                 continue
-            halted = self._send_request(request, messages, sendable, bodies, outcomes)
+            shape = _RequestShape(bodies, packing.variable)
+            halted = self._send_request(request, messages, sendable, shape, outcomes)
         return [outcomes[index] for index in range(len(messages))]
 
     def _send_request(
@@ -124,7 +127,7 @@ class SendGridDestination(Destination):
         request: list[int],
         messages: Sequence[OutboundMessage],
         parts: dict[int, EmailParts],
-        bodies: dict[int, BodyLines],
+        shape: _RequestShape,
         outcomes: dict[int, SendOutcome],
     ) -> Failure | None:
         """Send one planned request; record an outcome for each of its messages.
@@ -135,7 +138,9 @@ class SendGridDestination(Destination):
         while pending:
             self.rate_limiter.acquire(len(pending))
             body = _mail_send_body(
-                [(messages[i], parts[i]) for i in pending], [bodies[i] for i in pending]
+                [(messages[i], parts[i]) for i in pending],
+                [shape.bodies[i] for i in pending],
+                shape.variable,
             )
             answer = exchange(
                 self._client,
@@ -179,12 +184,20 @@ class SendGridDestination(Destination):
         return f"{self._base_url}{path}"
 
 
+@dataclass(frozen=True)
+class _RequestShape:
+    """What a request's body is built from: its members' pieces and where they differ."""
+
+    bodies: dict[int, BodyPieces]
+    variable: set[int]
+
+
 def plan_requests(
     parts: dict[int, EmailParts],
     max_per_request: int,
-    bodies: dict[int, BodyLines] | None = None,
-) -> list[list[int]]:
-    """Split messages (by index) into mail/send requests.
+    bodies: dict[int, BodyPieces] | None = None,
+) -> list[RequestPacking]:
+    """Split messages (by index) into mail/send requests; `members` lists each one's messages.
 
     Messages share a request when they have the same sender and reply-to and their bodies
     can share one skeleton (`RequestPacking`); a request holds at most `max_per_request` of
@@ -194,8 +207,8 @@ def plan_requests(
     if max_per_request < 1:
         raise ValueError("a request must hold at least one message")
     if bodies is None:
-        bodies = {index: BodyLines.of(part.text, part.html) for index, part in parts.items()}
-    requests: list[list[int]] = []
+        bodies = {index: BodyPieces.of(part.text, part.html) for index, part in parts.items()}
+    requests: list[RequestPacking] = []
     open_requests: dict[tuple[Any, ...], list[tuple[list[int], set[str], RequestPacking]]] = {}
     for index, part in parts.items():
         body = bodies[index]
@@ -212,9 +225,9 @@ def plan_requests(
                 addresses.add(address)
                 break
         else:
-            members = [index]
-            candidates.append((members, {address}, RequestPacking(index, body)))
-            requests.append(members)
+            packing = RequestPacking(index, body)
+            candidates.append(([index], {address}, packing))
+            requests.append(packing)
         # Compare new messages only with the few latest requests that still have room.
         open_requests[key] = [c for c in candidates if len(c[0]) < max_per_request][
             -OPEN_REQUESTS_PER_GROUP:
@@ -223,12 +236,14 @@ def plan_requests(
 
 
 def _mail_send_body(
-    batch: list[tuple[OutboundMessage, EmailParts]], bodies: list[BodyLines] | None = None
+    batch: list[tuple[OutboundMessage, EmailParts]],
+    bodies: list[BodyPieces] | None = None,
+    variable: set[int] | None = None,
 ) -> dict[str, Any]:
     """The request for messages `plan_requests` put together (one shared body)."""
     if bodies is None:
-        bodies = [BodyLines.of(part.text, part.html) for _message, part in batch]
-    shared = shared_body(bodies)
+        bodies = [BodyPieces.of(part.text, part.html) for _message, part in batch]
+    shared = shared_body(bodies, variable)
     first = batch[0][1]
     sender: dict[str, str] = {"email": first.sender}
     if first.sender_name:

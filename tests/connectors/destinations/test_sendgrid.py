@@ -110,7 +110,12 @@ def test_personalised_bodies_share_requests_and_each_recipient_gets_their_own(
 def test_senders_and_body_shapes_are_not_mixed(sendgrid_server: SendGridServer) -> None:
     messages = [
         email_message(1, "a@example.org"),
-        email_message(2, "b@example.org", html="<p>Another body</p>"),
+        email_message(
+            2,
+            "b@example.org",
+            html="<p>Our autumn picks are in.</p><p><a href='https://shop.example.com/autumn'>"
+            "See them</a></p>",
+        ),
         email_message(3, "c@example.org"),
         email_message(4, "d@example.org", from_address="offers@example.com"),
         email_message(5, "e@example.org", html="<p>Two</p>\n<p>lines</p>"),
