@@ -66,6 +66,7 @@ from connectors.ops_store.runs import (
     this_holder,
     unfinished_run,
 )
+from connectors.ops_store.suppressions import ERASED_REASON
 from connectors.warehouse.base import Warehouse
 
 ENQUEUE_BATCH = 10_000
@@ -392,12 +393,15 @@ class ActivationEngine:
         self, definition: ActivationDefinition, segment: Segment, run_id: str, now: datetime
     ) -> PlanSummary:
         with self.sessions() as session:
-            suppressions = [
-                (str(channel), address_hash)
-                for channel, address_hash in session.execute(
-                    select(ImmediateSuppression.channel, ImmediateSuppression.address_hash)
+            rows = session.execute(
+                select(
+                    ImmediateSuppression.channel,
+                    ImmediateSuppression.address_hash,
+                    ImmediateSuppression.reason,
                 )
-            ]
+            ).all()
+        suppressions = [(str(channel), address_hash) for channel, address_hash, _ in rows]
+        erased = [(str(c), h) for c, h, reason in rows if reason == ERASED_REASON]
         return plan_run(
             self.warehouse,
             definition,
@@ -405,6 +409,7 @@ class ActivationEngine:
             run_id=run_id,
             now=_naive(now),
             immediate_suppressions=suppressions,
+            erased_addresses=erased,
         )
 
     @staticmethod

@@ -12,6 +12,7 @@ replaces its rows, so a crashed plan is simply run again.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,7 @@ from connectors.destinations.message import Channel
 from connectors.warehouse.base import Warehouse, WarehouseSession
 
 PROFILES = "analytics.profiles"
+ERASED_TABLE = "_erased_now"
 PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 
 #: The changes each mode turns into messages.
@@ -94,7 +96,11 @@ def _channel_columns(channel: Channel) -> dict[str, str]:
 
 
 def blocking_reason_sql(
-    channel: Channel, *, immediately_suppressed: str = "false", over_cap: str = "false"
+    channel: Channel,
+    *,
+    immediately_suppressed: str = "false",
+    over_cap: str = "false",
+    erased: str = "false",
 ) -> str:
     """Why a profile (`profiles p`) cannot be messaged on `channel`, or null when it can.
 
@@ -106,6 +112,7 @@ def blocking_reason_sql(
                    when p.profile_id is null then 'unknown_profile'
                    when {columns["address"]} is null or not {columns["is_valid"]}
                        then 'invalid_address'
+                   when {erased} then 'erased'
                    when coalesce({columns["consent"]}, 'never_asked') <> 'granted'
                        then 'no_consent'
                    when {columns["is_suppressed"]} or {immediately_suppressed}
@@ -164,7 +171,10 @@ def plan_sql(definition: ActivationDefinition, segment: Segment) -> str:
     changes = ", ".join(f"'{c}'" for c in CHANGES_BY_MODE[definition.mode])
     frequency_cte, over_cap = _frequency_sql(definition)
     blocking_reason = blocking_reason_sql(
-        definition.channel, immediately_suppressed="sn.address_hash is not null", over_cap=over_cap
+        definition.channel,
+        immediately_suppressed="sn.address_hash is not null",
+        over_cap=over_cap,
+        erased="en.address_hash is not null",
     )
     return f"""
     create or replace temp table _plan as
@@ -192,6 +202,9 @@ def plan_sql(definition: ActivationDefinition, segment: Segment) -> str:
     suppressed_now as (
         select address_hash from {SCHEMA}.immediate_suppressions where channel = $channel
     ),
+    erased_now as (
+        select address_hash from {ERASED_TABLE} where channel = $channel
+    ),
     reasons as (
         select d.profile_id, d.change, d.row_hash, d.attributes,
                d.change in ({changes}) as wanted,
@@ -203,6 +216,7 @@ def plan_sql(definition: ActivationDefinition, segment: Segment) -> str:
         left join {PROFILES} as p on p.profile_id = d.profile_id
         left join frequency as f on f.profile_id = d.profile_id
         left join suppressed_now as sn on sn.address_hash = sha256({columns["normalized"]})
+        left join erased_now as en on en.address_hash = sha256({columns["normalized"]})
         where d.change <> 'unchanged'
     ),
     deduplicated as (
@@ -260,8 +274,13 @@ def plan_run(
     run_id: str,
     now: datetime,
     immediate_suppressions: list[tuple[str, str]],
+    erased_addresses: Sequence[tuple[str, str]] = (),
 ) -> PlanSummary:
-    """Compute and store the run's plan; returns its counts. `now` is naive UTC."""
+    """Compute and store the run's plan; returns its counts. `now` is naive UTC.
+
+    `erased_addresses` (channel, address hash) are the immediate suppressions left by an
+    erasure request: excluded with reason `erased` rather than `suppressed`.
+    """
     params = _params(definition, run_id, now)
     with warehouse.session() as session:
         ensure_engine_tables(session)
@@ -274,6 +293,7 @@ def plan_run(
         session.begin()
         try:
             _refresh_immediate_suppressions(session, immediate_suppressions)
+            _refresh_erased_addresses(session, erased_addresses)
             session.execute(plan_sql(definition, segment), params)
             summary = _summarise(session, definition, members, now)
             _store(session, definition, run_id, now)
@@ -298,6 +318,20 @@ def _refresh_immediate_suppressions(
         session.insert_arrow(
             f"{SCHEMA}.immediate_suppressions",
             pa.table({"channel": list(channels), "address_hash": list(hashes)}),
+        )
+
+
+def _refresh_erased_addresses(session: WarehouseSession, erased: Sequence[tuple[str, str]]) -> None:
+    """The erased addresses, in a temporary table of this session only (not for analysts)."""
+    import pyarrow as pa
+
+    session.execute(
+        f"create or replace temp table {ERASED_TABLE} (channel varchar, address_hash varchar)"
+    )
+    if erased:
+        channels, hashes = zip(*erased, strict=True)
+        session.insert_arrow(
+            ERASED_TABLE, pa.table({"channel": list(channels), "address_hash": list(hashes)})
         )
 
 

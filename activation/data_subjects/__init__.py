@@ -8,7 +8,6 @@ and an anonymous record of the request.
 """
 
 from activation.data_subjects.erase import (
-    ERASED_REASON,
     ErasureOutcome,
     UnknownProfileError,
     carry_out_erasures,
@@ -16,6 +15,7 @@ from activation.data_subjects.erase import (
 )
 from activation.data_subjects.export import export_profile, profile_is_known
 from activation.data_subjects.subject_data import SubjectTable, profile_addresses, subject_tables
+from connectors.ops_store.suppressions import ERASED_REASON
 
 __all__ = [
     "ERASED_REASON",

@@ -41,10 +41,9 @@ from connectors.ops_store.erasure_requests import (
     pending_erasures,
 )
 from connectors.ops_store.models import SuppressionChannel
+from connectors.ops_store.suppressions import ERASED_REASON
 from connectors.warehouse.base import Warehouse, WarehouseSession
 
-ERASED_REASON = "erased"
-"""Suppression (and exclusion) reason of an address whose profile was erased."""
 ACTION_REQUEST = "profile.erase"
 ACTION_COMPLETE = "profile.erase.complete"
 

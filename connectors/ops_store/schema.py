@@ -13,8 +13,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
 
-from connectors.ops_store import delivery_models  # noqa: F401 - registers the delivery tables
-from connectors.ops_store import erasure_requests  # noqa: F401 - registers erasure_requests
+from connectors.ops_store import (
+    delivery_models,  # noqa: F401 - registers the delivery tables
+    erasure_requests,  # noqa: F401 - registers erasure_requests
+)
 from connectors.ops_store.column_types import utc_now
 from connectors.ops_store.engine import SQLITE_BEGIN_OPTION
 from connectors.ops_store.models import Base, SchemaVersion

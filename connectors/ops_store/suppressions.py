@@ -21,6 +21,10 @@ from connectors.ops_store.insert_if_absent import insert_if_absent
 from connectors.ops_store.models import ImmediateSuppression, SuppressionChannel, parse_enum
 
 _PHONE_SEPARATORS = re.compile(r"[\s().\-]")
+
+ERASED_REASON = "erased"
+"""The reason of a suppression left by an erasure request: the profile is gone, its address
+stays hashed here so it is never messaged again; plans report it as the exclusion `erased`."""
 _LOOKUP_CHUNK = 500  # bound parameters per query stay far below every engine's limit
 
 

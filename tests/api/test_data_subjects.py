@@ -235,4 +235,4 @@ def test_an_erased_address_is_never_mailed_again_under_a_new_profile(
     reasons = warehouse.query_arrow(
         "select profile_id, reason from tidemark.exclusions where run_id = ?", [report.run_id]
     ).to_pylist()
-    assert reasons == [{"profile_id": "newcomer", "reason": "suppressed"}]
+    assert reasons == [{"profile_id": "newcomer", "reason": "erased"}]
