@@ -15,6 +15,7 @@ import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from activation.audit_mirror import mirror_audit
 from activation.warehouse_tables import SCHEMA, ensure_engine_tables
 from connectors.ops_store.delivery_models import ActivationRun, OutboxMessage
 from connectors.ops_store.outbox import state_counts
@@ -73,7 +74,8 @@ def _log_batches(sessions: sessionmaker[Session], run_id: str) -> Iterator[pa.Ta
 
 
 def mirror_run(sessions: sessionmaker[Session], warehouse: Warehouse, run_id: str) -> None:
-    """Replace the run's rows in `tidemark.activation_runs` and `tidemark.message_log`."""
+    """Replace the run's rows in `tidemark.activation_runs` and `tidemark.message_log`, and
+    bring `tidemark.audit_log` up to date."""
     with sessions() as session:
         run = session.get(ActivationRun, run_id)
         if run is None:
@@ -117,3 +119,4 @@ def mirror_run(sessions: sessionmaker[Session], warehouse: Warehouse, run_id: st
         except BaseException:
             wh.rollback()
             raise
+    mirror_audit(sessions, warehouse)  # the run's audit entries, and any since the last
