@@ -10,9 +10,10 @@ here is one the loader will accept; a record that fails is reported by index and
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
@@ -89,36 +90,70 @@ def _number(name: str, value: Any, dtype: pa.DataType) -> float | int:
     return float(value)
 
 
-def _value(ds: RawDataset, column: pa.Field, value: Any, now: datetime) -> Any:
-    if value is None:
-        if not column.nullable:
-            raise _FieldError(column.name, "is required")
-        return None
-    if pa.types.is_timestamp(column.type):
-        return _timestamp(column.name, value, now)
-    if pa.types.is_string(column.type):
-        text = _text(column.name, value)
-        if not column.nullable and not text.strip():
-            raise _FieldError(column.name, "must not be empty")
-        allowed = VOCABULARIES.get(ds.name, {}).get(column.name)
+_Check = Callable[[str, Any, datetime], Any]
+
+
+@dataclass(frozen=True)
+class _Column:
+    """One field's rule, worked out once per dataset rather than once per value."""
+
+    name: str
+    nullable: bool
+    check: _Check
+
+
+def _string_check(nullable: bool, allowed: list[str] | None) -> _Check:
+    def check(name: str, value: Any, now: datetime) -> str:
+        text = _text(name, value)
+        if not nullable and not text.strip():
+            raise _FieldError(name, "must not be empty")
         if allowed is not None and text not in allowed:
-            raise _FieldError(column.name, f"must be one of {', '.join(allowed)}")
+            raise _FieldError(name, f"must be one of {', '.join(allowed)}")
         return text
-    return _number(column.name, value, column.type)
+
+    return check
 
 
-def _row(ds: RawDataset, record: Any, defaults: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+def _number_check(dtype: pa.DataType) -> _Check:
+    return lambda name, value, now: _number(name, value, dtype)
+
+
+@lru_cache(maxsize=16)
+def _columns(ds: RawDataset) -> tuple[_Column, ...]:
+    vocabularies = VOCABULARIES.get(ds.name, {})
+    columns = []
+    for field_ in ds.schema:
+        check: _Check
+        if pa.types.is_timestamp(field_.type):
+            check = _timestamp
+        elif pa.types.is_string(field_.type):
+            check = _string_check(field_.nullable, vocabularies.get(field_.name))
+        else:
+            check = _number_check(field_.type)
+        columns.append(_Column(field_.name, field_.nullable, check))
+    return tuple(columns)
+
+
+def _row(ds: RawDataset, record: Any, defaults: Mapping[str, Any], now: datetime) -> list[Any]:
+    """The record's values in schema order, or `_FieldError` for its first problem."""
     if not isinstance(record, Mapping):
         raise _FieldError(None, f"a record must be a JSON object, got {type(record).__name__}")
     known = ds.schema.names
-    unknown = sorted(set(record) - set(known))
-    if unknown:
+    if not set(known).issuperset(record):
+        unknown = sorted(set(record) - set(known))
         raise _FieldError(unknown[0], f"is not a field of {ds.name} (fields: {', '.join(known)})")
-    row = {}
-    for column in ds.schema:
-        value = record.get(column.name, defaults.get(column.name))
-        row[column.name] = _value(ds, column, value, now)
-    return row
+    values: list[Any] = []
+    for column in _columns(ds):
+        value = record.get(column.name)
+        if value is None:
+            value = defaults.get(column.name)
+        if value is None:
+            if not column.nullable:
+                raise _FieldError(column.name, "is required")
+            values.append(None)
+        else:
+            values.append(column.check(column.name, value, now))
+    return values
 
 
 def check_records(
@@ -135,7 +170,7 @@ def check_records(
     """
     moment = (now or datetime.now(UTC)).replace(tzinfo=None)
     fill = defaults or {}
-    columns: dict[str, list[Any]] = {name: [] for name in ds.schema.names}
+    columns: list[list[Any]] = [[] for _ in ds.schema.names]
     batch = CheckedBatch(table=ds.schema.empty_table())
     for index, record in enumerate(records):
         try:
@@ -144,8 +179,12 @@ def check_records(
             batch.errors.append(RecordError(index, error.field_name, str(error)))
             continue
         batch.accepted_indexes.append(index)
-        for name, value in row.items():
-            columns[name].append(value)
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
     # conform_batch is the loader's own schema gate: what passes it here loads later.
-    batch.table = conform_batch(ds, pa.Table.from_pydict(columns, schema=ds.schema))
+    table = pa.Table.from_arrays(
+        [pa.array(values, type=f.type) for values, f in zip(columns, ds.schema, strict=True)],
+        schema=ds.schema,
+    )
+    batch.table = conform_batch(ds, table)
     return batch
