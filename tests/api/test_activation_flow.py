@@ -5,6 +5,7 @@ real job in process, as `dagster dev` would, against the demo warehouse and an S
 """
 
 import dagster as dg
+import duckdb
 import pytest
 
 from dagster_project.defs.activation.requests import (
@@ -100,6 +101,11 @@ def test_create_dry_run_trigger_and_watch_the_run_complete(core, smtp_sink):
         "activation.dry_run_requested",
         "activation.create",
     ]
+    with duckdb.connect(str(core.settings.duckdb_file), read_only=True) as con:
+        mirrored = con.execute(
+            "select action from tidemark.audit_log where resource_id = 'thanks_vip' order by id"
+        ).fetchall()
+    assert [a for (a,) in mirrored] == list(reversed(actions))  # analysts see the same trail
 
 
 def test_a_held_run_waits_for_an_admin_and_then_delivers(core, smtp_sink):
