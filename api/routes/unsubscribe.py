@@ -16,6 +16,7 @@ router serves exactly `/u/{token}`, without a login:
 from __future__ import annotations
 
 import html
+import logging
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, status
@@ -24,6 +25,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from activation.feedback import FeedbackEvent, FeedbackType, land_feedback
+from activation.plan import PROFILES
 from activation.render.unsubscribe import (
     InvalidUnsubscribeTokenError,
     UnsubscribeClaim,
@@ -35,6 +37,10 @@ from connectors.destinations.message import Channel
 from connectors.landing import LandingZone
 from connectors.ops_store import address_hash, is_suppressed, record_audit, suppress_immediately
 from connectors.ops_store.delivery_models import OutboxMessage
+from connectors.warehouse.base import Warehouse
+from connectors.warehouse.duckdb import WarehouseBusyError
+
+log = logging.getLogger(__name__)
 
 ONE_CLICK_FIELD = "List-Unsubscribe"
 ONE_CLICK_VALUE = "One-Click"
@@ -42,6 +48,7 @@ UNSUBSCRIBE_REASON = "unsubscribe"
 PROVIDER = "tidemark"
 """`provider` of the message events this endpoint lands: the recipient told us directly."""
 ACTOR = "recipient:one-click"
+PROFILE_ADDRESS_COLUMNS = {Channel.EMAIL: "email", Channel.SMS: "phone"}
 
 router = APIRouter(tags=["unsubscribe"])
 
@@ -86,7 +93,7 @@ def unsubscribe_page(token: str, state: State) -> HTMLResponse:
     )
 
 
-def _address(session: Session, claim: UnsubscribeClaim) -> str | None:
+def _sent_to(session: Session, claim: UnsubscribeClaim) -> str | None:
     """The address the message went to, from the outbox (None once it is gone)."""
     message = session.get(OutboxMessage, claim.message_id)
     if message is None or message.profile_id != claim.profile_id:
@@ -94,13 +101,49 @@ def _address(session: Session, claim: UnsubscribeClaim) -> str | None:
     return message.address
 
 
+def _current_address(warehouse: Warehouse, claim: UnsubscribeClaim) -> str | None:
+    """The profile's address on the channel now, for a message the outbox no longer holds.
+
+    A read of the profiles mart; while a build holds the warehouse there is no answer, and
+    the landed event alone carries the unsubscribe (into `suppressions` at the next build).
+    """
+    column = PROFILE_ADDRESS_COLUMNS.get(claim.channel)
+    if column is None:
+        return None
+    try:
+        with warehouse.session() as session:
+            if not session.table_exists(*PROFILES.split(".")):
+                return None
+            found = session.scalar(
+                f"select {column} from {PROFILES} where profile_id = ?", [claim.profile_id]
+            )
+    except WarehouseBusyError:
+        log.warning("warehouse busy: unsubscribe of %s waits for the next build", claim.message_id)
+        return None
+    return found if isinstance(found, str) and found.strip() else None
+
+
+def _suppressible(channel: Channel, address: str) -> bool:
+    """Whether the address can be held as a suppression (a webhook has none of its own)."""
+    if channel not in PROFILE_ADDRESS_COLUMNS:
+        return False
+    try:
+        address_hash(channel, address)
+    except ValueError:
+        return False
+    return True
+
+
 def _unsubscribe(state: AppState, landing: LandingZone, claim: UnsubscribeClaim) -> None:
     now = datetime.now(UTC).replace(tzinfo=None)
-    address = None
+    with state.sessions() as session:
+        address = _sent_to(session, claim)
+    if address is None:
+        address = _current_address(state.warehouse, claim)
+    if address is not None and not _suppressible(claim.channel, address):
+        address = None
     with state.sessions.begin() as session:
-        address = _address(session, claim)
-        suppressible = claim.channel in (Channel.EMAIL, Channel.SMS)
-        if address and suppressible and not is_suppressed(session, claim.channel, address):
+        if address and not is_suppressed(session, claim.channel, address):
             suppress_immediately(
                 session, channel=claim.channel, address=address, reason=UNSUBSCRIBE_REASON
             )

@@ -155,3 +155,19 @@ def test_a_link_we_did_not_sign_is_refused(sent, settings, sessions, sink, tampe
     with sessions() as session:
         assert not is_suppressed(session, "email", "ann@example.com")
         assert not is_suppressed(session, "email", "bob@example.com")
+
+
+def test_a_link_whose_message_left_the_outbox_suppresses_the_profiles_address(
+    sent,
+    settings,  # noqa: F811
+    sessions,  # noqa: F811
+):
+    _, client = sent
+    token = make_unsubscribe_token(settings.unsubscribe_key(), "long-gone", "bob", "email")
+
+    response = client.post(f"/u/{token}", data=ONE_CLICK)
+
+    assert response.status_code == 200
+    with sessions() as session:
+        assert is_suppressed(session, "email", "bob@example.com")
+        assert not is_suppressed(session, "email", "ann@example.com")
