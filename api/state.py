@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import threading
+import time
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -11,10 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from activation.engine import ActivationEngine
 from activation.from_settings import engine_from_settings, ops_sessions
 from api.reads.freshness import WarehouseReads
-from connectors.dbt_project import load_manifest
+from connectors.dbt_project import ensure_manifest
 from connectors.settings import Settings
 from connectors.warehouse.base import Warehouse
 from connectors.warehouse.factory import open_warehouse
+
+MANIFEST_CHECK_S = 5.0
+"""How often requests look for dbt project changes (a directory walk) before re-reading."""
 
 
 @dataclass
@@ -30,6 +36,10 @@ class AppState:
     warehouse: Warehouse
     engine: ActivationEngine
     reads: WarehouseReads
+    _manifest: dict[str, Any] | None = field(default=None, init=False, repr=False)
+    _manifest_stamp: tuple[int, int] | None = field(default=None, init=False, repr=False)
+    _manifest_checked_at: float = field(default=0.0, init=False, repr=False)
+    _manifest_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppState:
@@ -42,8 +52,25 @@ class AppState:
         )
 
     def manifest(self) -> dict[str, Any]:
-        """The dbt manifest (re-parsed when the project changed since the last parse)."""
-        return load_manifest(self.settings)
+        """The dbt manifest (re-parsed when the project changed since the last parse).
+
+        Kept parsed between requests: the project is checked for changes at most every
+        `MANIFEST_CHECK_S` and the file re-read only when it changed, so a read endpoint
+        does not pay a directory walk and a megabytes-long JSON parse every time. Callers
+        share the returned document and must not change it.
+        """
+        with self._manifest_lock:
+            now = time.monotonic()
+            if self._manifest is not None and now - self._manifest_checked_at < MANIFEST_CHECK_S:
+                return self._manifest
+            path = ensure_manifest(self.settings)
+            stat = path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            if self._manifest is None or stamp != self._manifest_stamp:
+                self._manifest = json.loads(path.read_text())
+                self._manifest_stamp = stamp
+            self._manifest_checked_at = now
+            return self._manifest
 
 
 def app_state(request: Request) -> AppState:

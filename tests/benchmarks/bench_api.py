@@ -1,0 +1,187 @@
+"""Read endpoints of `tidemark serve` at 1,000,000 profiles: p95 with 20 concurrent clients.
+
+A demo warehouse is built at the scale (`tidemark demo --no-serve`), `tidemark serve` runs in
+its own process, and a load generator in this one (asyncio + httpx, 20 concurrent clients on
+loopback, each cycling through the read endpoints) measures every request's latency. Goal:
+p95 ≤ 150 ms over all of them. The server reuses a fresh warehouse result for a few seconds
+(`api.reads.freshness.FRESH_FOR_S`), so most requests under load are answered from that;
+the first (cold) request of each endpoint is measured separately, as the cost of a real
+warehouse query at this scale. Both processes share the machine's 2 cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from activation.from_settings import ops_sessions
+from connectors.ops_store.engine import write_transaction
+from connectors.ops_store.tokens import create_token
+from connectors.settings import REPO_ROOT, Settings
+from tests.benchmarks import BenchmarkSanityError, BenchOptions, BenchReport, Figure, load_average
+from tests.benchmarks.bench_core_loop import child_env
+from tests.connectors.destinations.servers.ports import free_port
+
+FULL_PROFILES = 1_000_000
+CLIENTS = 20
+LOAD_SECONDS = 15.0
+P95_GOAL_MS = 150.0
+ENDPOINTS = (
+    "/api/v1/overview",
+    "/api/v1/segments",
+    "/api/v1/segments/high_value",
+    "/api/v1/activations",
+    "/api/v1/runs",
+    "/api/v1/deliverability",
+    "/api/v1/experiments",
+)
+
+
+def _build(home: Path, profiles: int) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", "demo", "--no-serve", "--profiles", str(profiles)],
+        cwd=REPO_ROOT,
+        env=child_env(home),
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise BenchmarkSanityError(f"demo build failed:\n{result.stdout[-3000:]}")
+    return time.perf_counter() - started
+
+
+def _token(home: Path) -> str:
+    with write_transaction(ops_sessions(Settings(home=home))) as session:
+        return create_token(session, name="bench", role="viewer").plaintext
+
+
+def _serve(home: Path, port: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        env=child_env(home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise BenchmarkSanityError("tidemark serve did not answer /health within 60 s")
+
+
+def _percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def _client(
+    base: str, headers: dict[str, str], offset: int, until: float, out: dict[str, list[float]]
+) -> None:
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
+        index = offset
+        while time.perf_counter() < until:
+            path = ENDPOINTS[index % len(ENDPOINTS)]
+            started = time.perf_counter()
+            response = await client.get(path)
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                raise BenchmarkSanityError(f"{path} answered {response.status_code}")
+            out.setdefault(path, []).append(elapsed)
+            index += 1
+
+
+async def _load(base: str, headers: dict[str, str]) -> dict[str, list[float]]:
+    latencies: dict[str, list[float]] = {}
+    until = time.perf_counter() + LOAD_SECONDS
+    await asyncio.gather(
+        *(_client(base, headers, offset, until, latencies) for offset in range(CLIENTS))
+    )
+    return latencies
+
+
+def _cold(base: str, headers: dict[str, str]) -> dict[str, float]:
+    cold = {}
+    with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+        for path in ENDPOINTS:
+            started = time.perf_counter()
+            response = client.get(path)
+            cold[path] = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                raise BenchmarkSanityError(f"{path} answered {response.status_code}")
+    return cold
+
+
+def _one_run(home: Path, token: str) -> dict[str, Any]:
+    port = free_port()
+    server = _serve(home, port)
+    try:
+        base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
+        cold = _cold(base, headers)
+        load_before = load_average()
+        latencies = asyncio.run(_load(base, headers))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    everything = [ms for samples in latencies.values() for ms in samples]
+    return {
+        "cold_ms": cold,
+        "requests": len(everything),
+        "requests_per_s": len(everything) / LOAD_SECONDS,
+        "p50_ms": statistics.median(everything),
+        "p95_ms": _percentile(everything, 0.95),
+        "p95_by_endpoint_ms": {p: _percentile(s, 0.95) for p, s in latencies.items()},
+        "load_average": {"before": load_before, "after": load_average()},
+    }
+
+
+def run(options: BenchOptions) -> BenchReport:
+    profiles = options.scaled(FULL_PROFILES, minimum=500)
+    with tempfile.TemporaryDirectory(prefix="tidemark-bench-api-") as scratch:
+        home = Path(scratch) / "home"
+        print(f"building a demo warehouse of {profiles:,} profiles, load {load_average()}")
+        build_s = _build(home, profiles)
+        token = _token(home)
+        runs = []
+        for index in range(options.runs):
+            print(f"run {index + 1}/{options.runs}: {CLIENTS} clients, load {load_average()}")
+            runs.append(_one_run(home, token))
+    cold_max = [max(r["cold_ms"].values()) for r in runs]
+    return BenchReport(
+        name="api",
+        title=f"API read endpoints at {profiles:,} profiles, {CLIENTS} concurrent clients",
+        options=options,
+        figures=[
+            Figure(
+                "p95 latency, all read endpoints",
+                "ms",
+                tuple(r["p95_ms"] for r in runs),
+                goal=P95_GOAL_MS if profiles == FULL_PROFILES else None,
+            ),
+            Figure("p50 latency", "ms", tuple(r["p50_ms"] for r in runs)),
+            Figure("throughput", "req/s", tuple(r["requests_per_s"] for r in runs)),
+            Figure("slowest cold request (a real warehouse query)", "ms", tuple(cold_max)),
+        ],
+        runs=runs,
+        context={
+            "profiles": profiles,
+            "build_s": build_s,
+            "endpoints": list(ENDPOINTS),
+            "load_seconds": LOAD_SECONDS,
+            "goals_apply": profiles == FULL_PROFILES,
+        },
+    )
