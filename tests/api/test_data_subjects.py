@@ -8,12 +8,19 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from activation.data_subjects import ERASED_REASON, carry_out_erasures
+from activation.data_subjects import ERASED_REASON, carry_out_erasures, request_erasure
 from activation.feedback import FeedbackEvent, FeedbackType, land_feedback
 from api.app import create_app
 from connectors.landing import LocalLandingZone
 from connectors.loader import load_landing_files
-from connectors.ops_store import address_hash, list_audit
+from connectors.ops_store import (
+    address_hash,
+    create_ops_engine,
+    create_schema,
+    is_suppressed,
+    list_audit,
+    ops_sessionmaker,
+)
 from connectors.ops_store.delivery_models import OutboxMessage
 from connectors.ops_store.erasure_requests import ErasureRequest
 from connectors.ops_store.models import ImmediateSuppression
@@ -236,3 +243,26 @@ def test_an_erased_address_is_never_mailed_again_under_a_new_profile(
         "select profile_id, reason from tidemark.exclusions where run_id = ?", [report.run_id]
     ).to_pylist()
     assert reasons == [{"profile_id": "newcomer", "reason": "erased"}]
+
+
+@pytest.mark.postgres
+def test_erasure_with_the_ops_store_on_postgresql(
+    settings,  # noqa: F811
+    warehouse,  # noqa: F811
+    postgres_url,
+):
+    ops = create_ops_engine(postgres_url)
+    create_schema(ops)
+    pg_sessions = ops_sessionmaker(ops)
+    add_profile(warehouse, SUBJECT)
+    add_profile(warehouse, OTHER)
+
+    outcome = request_erasure(warehouse, pg_sessions, SUBJECT, actor="token:admin")
+    [done] = carry_out_erasures(warehouse, LocalLandingZone(settings.landing_location), pg_sessions)
+
+    assert done.request_id == outcome.request_id and done.status == "done"
+    with pg_sessions() as session:
+        assert is_suppressed(session, "email", f"{SUBJECT}@example.com")
+        assert session.get(ErasureRequest, outcome.request_id).profile_id is None
+    assert SUBJECT not in database_text(ops)
+    assert warehouse_mentions(warehouse, SUBJECT) == set()

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from api.routes.ingest import MAX_BODY_BYTES, MAX_RECORDS
+from connectors.landing.s3 import S3LandingZone
 from connectors.loader import load_landing_files
 from connectors.loader.conform import read_parquet
 from connectors.warehouse.duckdb import DuckDBWarehouse
@@ -231,3 +232,20 @@ def test_a_retried_batch_lands_again_but_each_event_id_loads_as_the_same_row(int
     ).to_pylist()
     # The events mart keeps one row per event_id; both copies are the same event.
     assert counts == [{"n": 40, "ids": 20, "versions": 20}]
+
+
+def test_batches_land_in_an_s3_landing_zone_before_the_answer(tmp_path, s3_bucket):
+    url = f"s3://{s3_bucket.name}/tidemark/landing"
+    intake = intake_app(tmp_path, landing_url=url, s3_endpoint_url=s3_bucket.endpoint_url)
+
+    response = intake.client.post(
+        "/api/v1/events",
+        json={"records": [event(n) for n in range(50)]},
+        headers=intake.headers["marketer"],
+    )
+
+    assert response.status_code == 202, response.text
+    zone = S3LandingZone.from_url(url, endpoint_url=s3_bucket.endpoint_url)
+    assert [f.key for f in zone.list()] == [response.json()["landing_key"]]
+    warehouse = DuckDBWarehouse(tmp_path / "check.duckdb")
+    assert load_landing_files(zone, warehouse).rows_by_dataset() == {"events": 50}
