@@ -9,69 +9,21 @@ mid-request may or may not be there, but never half of one (files appear whole o
 
 from __future__ import annotations
 
-import os
 import random
 import signal
-import socket
-import subprocess
-import sys
 import threading
 from collections import Counter
-from pathlib import Path
 
 import httpx
 import pytest
 
 from connectors.landing import LocalLandingZone
 from connectors.loader.conform import read_parquet
-from connectors.ops_store import create_ops_engine, create_schema, ops_sessionmaker
-from connectors.ops_store.tokens import create_token
-from connectors.settings import REPO_ROOT, Settings
+from connectors.settings import Settings
+from tests.fixtures.serve_process import free_port, issue_token, start_serve
 
 BATCH = 500
 TRIALS = 2
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def marketer_token(settings: Settings) -> str:
-    engine = create_ops_engine(settings.ops_store_dsn)
-    create_schema(engine)
-    with ops_sessionmaker(engine).begin() as session:
-        plaintext = create_token(session, name="kill-test", role="marketer").plaintext
-    engine.dispose()
-    return plaintext
-
-
-def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "TIDEMARK_HOME": str(home),
-        "TIDEMARK_DUCKDB_PATH": str(home / "warehouse.duckdb"),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    # Ready when /health answers; the loop is bounded by the server's own start-up.
-    with httpx.Client(timeout=1.0) as client:
-        for _ in range(600):
-            if process.poll() is not None:
-                raise AssertionError(process.stderr.read().decode() if process.stderr else "")
-            try:
-                if client.get(f"http://127.0.0.1:{port}/health").status_code == 200:
-                    return process
-            except httpx.TransportError:
-                threading.Event().wait(0.05)
-    process.kill()
-    raise AssertionError("the server did not start")
 
 
 def batch(n: int) -> list[dict[str, object]]:
@@ -97,9 +49,9 @@ def landed_event_ids(landing: LocalLandingZone) -> Counter[str]:
 def test_everything_acknowledged_before_sigkill_is_in_the_landing_zone(tmp_path, trial):
     home = tmp_path / "home"
     settings = Settings(home=home)
-    headers = {"Authorization": f"Bearer {marketer_token(settings)}"}
+    headers = {"Authorization": f"Bearer {issue_token(settings, 'marketer')}"}
     port = free_port()
-    server = start_server(home, port)
+    server = start_serve(home, port)
     kill_after = random.Random(trial).randint(3, 12)
     acknowledged: list[str] = []
     refused: list[str] = []

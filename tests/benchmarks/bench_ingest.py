@@ -13,11 +13,7 @@ Sanity check: the landing zone must hold exactly the events acknowledged.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -27,55 +23,14 @@ import httpx
 import pyarrow.parquet as pq
 
 from connectors.landing import LocalLandingZone
-from connectors.ops_store import create_ops_engine, create_schema, ops_sessionmaker
-from connectors.ops_store.tokens import create_token
-from connectors.settings import REPO_ROOT, Settings
+from connectors.settings import Settings
 from tests.benchmarks import BenchmarkSanityError, BenchOptions, BenchReport, Figure, load_average
+from tests.fixtures.serve_process import free_port, issue_token, start_serve
 
 BATCH = 500
 FULL_EVENTS = 200_000
 CLIENTS = 4
 GOAL_EVENTS_PER_S = 20_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _token(settings: Settings) -> str:
-    engine = create_ops_engine(settings.ops_store_dsn)
-    create_schema(engine)
-    with ops_sessionmaker(engine).begin() as session:
-        plaintext = create_token(session, name="bench", role="marketer").plaintext
-    engine.dispose()
-    return plaintext
-
-
-def _start(home: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "TIDEMARK_HOME": str(home)}
-    env.pop("TIDEMARK_DUCKDB_PATH", None)
-    env.pop("TIDEMARK_LANDING_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    with httpx.Client(timeout=1.0) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise BenchmarkSanityError("tidemark serve exited during start-up")
-            try:
-                if client.get(f"http://127.0.0.1:{port}/health").status_code == 200:
-                    return process
-            except httpx.TransportError:
-                time.sleep(0.1)
-    process.kill()
-    raise BenchmarkSanityError("tidemark serve did not start within 120 s")
 
 
 def _bodies(run: int, batches: int) -> list[bytes]:
@@ -151,10 +106,10 @@ def run(options: BenchOptions) -> BenchReport:
     for index in range(options.runs):
         with tempfile.TemporaryDirectory(prefix="tidemark-bench-ingest-") as scratch:
             settings = Settings(home=Path(scratch))
-            token = _token(settings)
-            port = _free_port()
+            token = issue_token(settings, "marketer", name="bench")
+            port = free_port()
             bodies = _bodies(index, batches)
-            server = _start(settings.home, port)
+            server = start_serve(settings.home, port)
             load_before = load_average()
             try:
                 # One warm-up batch: the first request opens the ops store and the zone.
