@@ -108,7 +108,8 @@ def _records(document: Any) -> list[Any]:
     return records
 
 
-def _land(ds: RawDataset, records: list[Any], landing: LandingZone) -> IngestResult:
+def _land(ds: RawDataset, body: bytes, landing: LandingZone) -> IngestResult:
+    records = _records(parse_json(body))
     checked = check_records(ds, records, defaults={"source": API_SOURCE})
     problems = [
         RecordProblem(index=e.index, field=e.field, message=e.message) for e in checked.errors
@@ -131,8 +132,9 @@ def _land(ds: RawDataset, records: list[Any], landing: LandingZone) -> IngestRes
 
 
 async def _ingest(ds: RawDataset, request: Request, landing: LandingZone) -> IngestResult:
-    records = _records(parse_json(await read_body(request, MAX_BODY_BYTES)))
-    return await run_in_threadpool(_land, ds, records, landing)
+    body = await read_body(request, MAX_BODY_BYTES)
+    # Parsing, checking and the durable write block: off the event loop, in the thread pool.
+    return await run_in_threadpool(_land, ds, body, landing)
 
 
 @router.post(
