@@ -1,7 +1,26 @@
 with
 
-orders as (
+event_orders as (
     select * from {{ ref('int_orders_deduplicated') }}
+),
+
+shopify_orders as (
+    select * from {{ ref('int_shopify_orders_deduplicated') }}
+),
+
+orders as (
+    select
+        profile_id,
+        ordered_at,
+        revenue
+    from event_orders
+    union all
+    select
+        profile_id,
+        ordered_at,
+        revenue
+    from shopify_orders
+    where is_counted and profile_id is not null
 ),
 
 final as (

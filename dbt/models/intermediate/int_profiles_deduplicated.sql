@@ -1,7 +1,43 @@
 with
 
-profile_versions as (
+raw_profile_versions as (
     select * from {{ ref('stg_raw__profiles') }}
+),
+
+shopify_customers as (
+    select * from {{ ref('int_shopify_customers_deduplicated') }}
+),
+
+profile_versions as (
+    select
+        profile_id,
+        email,
+        phone,
+        first_name,
+        last_name,
+        country,
+        time_zone,
+        created_at,
+        updated_at,
+        source,
+        landing_key,
+        loaded_at
+    from raw_profile_versions
+    union all
+    select
+        profile_id,
+        email,
+        phone,
+        first_name,
+        last_name,
+        country,
+        time_zone,
+        created_at,
+        updated_at,
+        source,
+        landing_key,
+        loaded_at
+    from shopify_customers
 ),
 
 ranked as (

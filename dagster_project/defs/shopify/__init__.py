@@ -1,0 +1,1 @@
+"""The Shopify sync: an asset that lands changed customers, orders and products, on a schedule."""
