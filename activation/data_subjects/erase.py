@@ -9,8 +9,9 @@ Two steps, because the API never writes the warehouse (DESIGN.md, "Where data li
    and an audit entry record the request.
 2. `carry_out_erasures` (a warehouse-writing run): loads whatever is still waiting in the
    landing zone (so rows not yet loaded are erased too), suppresses any address found
-   since, deletes the profile's rows from every warehouse base table that holds them (raw,
-   the dbt tables including incremental ones, the engine's tables), and closes the request,
+   since, rewrites the landing files the profile's raw rows came from without them,
+   deletes the profile's rows from every warehouse base table that holds them (raw, the
+   dbt tables including incremental ones, the engine's tables), and closes the request,
    which then keeps no profile id, only a hash and the counts removed.
 
 Suppressing comes before deleting: a crash in between leaves the addresses suppressed and
@@ -25,6 +26,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from activation.data_subjects.landing_files import landing_keys_holding, scrub_landing_files
 from activation.data_subjects.subject_data import (
     SubjectTable,
     holds_profile,
@@ -174,10 +176,15 @@ def carry_out_erasures(
             suppressed = _suppress(session, addresses)
             _delete_ops_rows(session, profile_id)  # anything enqueued since the request
         with warehouse.session() as warehouse_session:
+            files = landing_keys_holding(warehouse_session, tables, profile_id, addresses)
+        # Files first: were the rows deleted first, the files holding them could not be found.
+        scrubbed = scrub_landing_files(landing, files, profile_id, addresses)
+        with warehouse.session() as warehouse_session:
             removed = _delete_warehouse_rows(warehouse_session, tables, profile_id, addresses)
         with sessions.begin() as session:
             [request] = [r for r in pending_erasures(session) if r.request_id == request_id]
-            close_erasure(session, request, {"warehouse": removed})
+            landing_removed = {"files": len(files), "rows": scrubbed}
+            close_erasure(session, request, {"warehouse": removed, "landing": landing_removed})
             record_audit(
                 session,
                 actor="erasure-run",

@@ -13,6 +13,7 @@ from activation.feedback import FeedbackEvent, FeedbackType, land_feedback
 from api.app import create_app
 from connectors.landing import LocalLandingZone
 from connectors.loader import load_landing_files
+from connectors.loader.conform import read_parquet
 from connectors.ops_store import (
     address_hash,
     create_ops_engine,
@@ -208,6 +209,11 @@ def test_erasure_stops_sends_at_once_then_removes_the_profile_everywhere(
     assert {"raw.profiles", "analytics.profiles", "tidemark.message_log"} <= set(removed)
     assert warehouse_mentions(warehouse, SUBJECT) == set()
     assert warehouse.scalar("select count(*) from raw.events where profile_id = ?", [OTHER]) == 3
+    # The landing files they came from no longer hold them either; the others' rows stay.
+    assert outcome.removed["landing"]["rows"] == 1 + 3 + 2 + 1  # profile, events x2, bounce
+    landed = [read_parquet(landing.read(f.key)) for f in landing.list()]
+    assert not any(SUBJECT in str(t.to_pylist()).lower() for t in landed)
+    assert sum(t.num_rows for t in landed if "event_id" in t.column_names) == 3
     assert SUBJECT not in database_text(sessions.kw["bind"])
     status = client.get(
         f"/api/v1/erasure-requests/{accepted['request_id']}", headers=headers["admin"]
