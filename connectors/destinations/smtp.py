@@ -40,7 +40,7 @@ from connectors.destinations.errors import (
     classify_smtp_reply,
 )
 from connectors.destinations.message import Channel, OutboundMessage, SendOutcome
-from connectors.destinations.mime import build_mime, rfc5322_message_id
+from connectors.destinations.mime import mime_bytes, rfc5322_message_id
 from connectors.destinations.rate_limit import TokenBucket
 
 logger = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ class SmtpDestination(Destination):
                     default_from_address=self.config.from_address,
                     default_from_name=self.config.from_name,
                 )
-                payload = build_mime(parts).as_bytes()
+                payload = mime_bytes(parts)
             except (UnsendableMessageError, ValueError) as error:
                 outcomes.append(self._invalid(message, str(error)))
                 continue
