@@ -64,6 +64,7 @@ class WarehouseReads:
     warehouse: Warehouse
     fresh_for_s: float = FRESH_FOR_S
     _entries: dict[str, _Entry] = field(default_factory=dict)
+    _computing: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -79,8 +80,12 @@ class WarehouseReads:
         """
         with self._lock:
             entry = self._entries.get(key)
-        if entry is not None and time.monotonic() - entry.monotonic_at < self.fresh_for_s:
-            return entry.result  # type: ignore[return-value]
+            fresh = entry is not None and time.monotonic() - entry.monotonic_at < self.fresh_for_s
+            if entry is not None and (fresh or key in self._computing):
+                # Fresh, or being recomputed by another request right now: one query per
+                # read at a time, however many clients ask.
+                return entry.result  # type: ignore[return-value]
+            self._computing.add(key)
         try:
             result = compute(self.warehouse, datetime.now(UTC))
         except WarehouseBusyError as error:
@@ -90,6 +95,9 @@ class WarehouseReads:
                     "no earlier result to show yet; try again in a few seconds"
                 ) from error
             return entry.result.model_copy(update={"stale": True})  # type: ignore[return-value]
+        finally:
+            with self._lock:
+                self._computing.discard(key)
         with self._lock:
             self._entries[key] = _Entry(result, time.monotonic())
         return result

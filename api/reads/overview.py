@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from activation.overview import warehouse_overview
-from activation.segments import Segment, discover_segments
+from activation.segments import discover_segments
 from api.reads.deliverability import DeliverabilityCounts, deliverability_totals, health_of
 from api.reads.freshness import WarehouseRead
 from api.reads.runs import RunProgress, recent_runs
@@ -35,9 +35,10 @@ class Overview(WarehouseRead):
     recent_runs: list[RunProgress] = []
 
 
-def _read(
-    warehouse: Warehouse, now: datetime, segments: list[Segment], owners: dict[str, list[str]]
-) -> Overview:
+def _read(state: AppState, warehouse: Warehouse, now: datetime) -> Overview:
+    manifest = state.manifest()
+    segments = discover_segments(manifest)
+    owners = activations_by_segment(state, manifest)
     counts = warehouse_overview(warehouse, segments)
     with warehouse.session() as session:
         history = size_history(session, {s.name: owners.get(s.name, []) for s in segments})
@@ -66,12 +67,7 @@ def _read(
 
 
 def read_overview(state: AppState) -> Overview:
-    manifest = state.manifest()
-    segments = discover_segments(manifest)
-    owners = activations_by_segment(state, manifest)
-    result = state.reads.read(
-        "overview", lambda warehouse, now: _read(warehouse, now, segments, owners)
-    )
+    result = state.reads.read("overview", lambda warehouse, now: _read(state, warehouse, now))
     with state.sessions() as session:
         runs = recent_runs(session, limit=RECENT_RUNS).data
     return result.model_copy(update={"recent_runs": runs})

@@ -198,13 +198,11 @@ def find_segment(manifest: dict[str, Any], name: str) -> Segment:
     return segments[name]
 
 
-def _detail(
-    warehouse: Warehouse,
-    now: datetime,
-    segment: Segment,
-    node: dict[str, Any],
-    activations: list[str],
-) -> SegmentDetail:
+def _detail(state: AppState, warehouse: Warehouse, now: datetime, name: str) -> SegmentDetail:
+    manifest = state.manifest()
+    segment = find_segment(manifest, name)
+    node = _model_node(manifest, segment)
+    activations = activations_by_segment(state, manifest).get(segment.name, [])
     with warehouse.session() as session:
         members = _size(session, segment)
         built = members is not None and session.table_exists("analytics", "profiles")
@@ -237,11 +235,7 @@ def _detail(
 
 def read_segment(state: AppState, name: str) -> SegmentDetail:
     """One segment: its dbt definition, size, reach and exclusions per channel, a sample."""
-    manifest = state.manifest()
-    segment = find_segment(manifest, name)
-    node = _model_node(manifest, segment)
-    activations = activations_by_segment(state, manifest).get(segment.name, [])
+    find_segment(state.manifest(), name)  # an unknown name is a 404, never cached
     return state.reads.read(
-        f"segment:{name}",
-        lambda warehouse, now: _detail(warehouse, now, segment, node, activations),
+        f"segment:{name}", lambda warehouse, now: _detail(state, warehouse, now, name)
     )
