@@ -65,9 +65,11 @@ class WarehouseSession(ABC):
         return result.column(0)[0].as_py()
 
     def table_exists(self, schema: str, table: str) -> bool:
+        """Whether `schema.table` exists; case-insensitive, as unquoted SQL names are
+        (Snowflake's catalog stores them upper case, DuckDB's and ClickHouse's as written)."""
         found = self.scalar(
             "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
+            "where lower(table_schema) = lower(?) and lower(table_name) = lower(?)",
             [schema, table],
         )
         return bool(found)

@@ -22,9 +22,11 @@ def ensure_tables(
     wanted = set(tables)
     with _creation_lock:
         present = session.query_arrow(
-            "select table_name from information_schema.tables where table_schema = ?", [schema]
+            "select lower(table_name) as table_name from information_schema.tables "
+            "where lower(table_schema) = lower(?)",
+            [schema],
         ).column("table_name")
-        if wanted <= set(present.to_pylist()):
+        if {name.lower() for name in wanted} <= set(present.to_pylist()):
             return
         for statement in ddl:
             session.execute(statement)

@@ -8,7 +8,11 @@ from connectors.warehouse.duckdb import DuckDBWarehouse
 
 
 def open_warehouse(settings: Settings, *, read_only: bool = False) -> Warehouse:
-    """The configured warehouse; DuckDB (embedded) unless settings say otherwise."""
+    """The configured warehouse; DuckDB (embedded) unless settings say otherwise.
+
+    The ClickHouse and Snowflake clients are optional dependencies (extras), imported only
+    when chosen, so a DuckDB install never needs them.
+    """
     if settings.warehouse == "duckdb":
         return DuckDBWarehouse(
             settings.duckdb_file,
@@ -16,6 +20,10 @@ def open_warehouse(settings: Settings, *, read_only: bool = False) -> Warehouse:
             memory_limit=settings.duckdb_memory_limit,
             read_only=read_only,
         )
-    raise NotImplementedError(
-        f"TIDEMARK_WAREHOUSE={settings.warehouse!r} is not available yet; use 'duckdb'"
-    )
+    if settings.warehouse == "clickhouse":
+        from connectors.warehouse.clickhouse import ClickHouseWarehouse
+
+        return ClickHouseWarehouse(settings.clickhouse_dsn())
+    from connectors.warehouse.snowflake import SnowflakeWarehouse
+
+    return SnowflakeWarehouse(settings.snowflake_connect_args())
