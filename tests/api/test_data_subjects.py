@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from activation.data_subjects import ERASED_REASON, carry_out_erasures, request_erasure
+from activation.data_subjects import (
+    ERASED_REASON,
+    carry_out_erasures,
+    export_profile,
+    request_erasure,
+)
+from activation.data_subjects.export import BATCH_ROWS as EXPORT_BATCH_ROWS
 from activation.feedback import FeedbackEvent, FeedbackType, land_feedback
 from api.app import create_app
 from connectors.landing import LocalLandingZone
@@ -272,3 +279,25 @@ def test_erasure_with_the_ops_store_on_postgresql(
         assert session.get(ErasureRequest, outcome.request_id).profile_id is None
     assert SUBJECT not in database_text(ops)
     assert warehouse_mentions(warehouse, SUBJECT) == set()
+
+
+def test_a_long_history_is_exported_in_bounded_chunks(
+    warehouse,  # noqa: F811
+    sessions,  # noqa: F811
+):
+    add_profile(warehouse, SUBJECT)
+    warehouse.execute("create schema raw")
+    warehouse.execute(
+        "create table raw.events as select 'e' || i as event_id, ? as profile_id, "
+        "'page_view' as event_type, timestamp '2026-01-01' as occurred_at from range(12000) t(i)",
+        [SUBJECT],
+    )
+
+    chunks = list(export_profile(warehouse, sessions, SUBJECT))
+
+    whole = b"".join(chunks)
+    rows_per_chunk = max(chunk.count(b'"event_id"') for chunk in chunks)
+    assert rows_per_chunk == EXPORT_BATCH_ROWS  # a batch at a time, never the whole history
+    assert max(len(chunk) for chunk in chunks) < len(whole) / 2
+    document = json.loads(whole)
+    assert len(document["warehouse"]["raw.events"]) == 12000
