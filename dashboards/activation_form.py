@@ -7,6 +7,7 @@ the marketer typed, and validation errors come back named by form field.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -105,6 +106,12 @@ def _field_name(location: tuple[int | str, ...]) -> str:
     return parts[0] if parts else "form"
 
 
+def _is_model(union_member: int | str, model: str | None) -> bool:
+    """Whether an error location's union member is `model` (pydantic may wrap its name,
+    e.g. `function-after[_one_body(), EmailContent]`)."""
+    return model is not None and re.search(rf"\b{model}\b", str(union_member)) is not None
+
+
 def read_definition(
     form: Mapping[str, Any],
 ) -> tuple[ActivationDefinition | None, dict[str, str]]:
@@ -116,7 +123,11 @@ def read_definition(
         expected = CONTENT_MODELS.get(str(document["channel"]))
         for problem in error.errors():
             location = tuple(problem["loc"])
-            if location[:1] == ("message",) and len(location) > 1 and location[1] != expected:
+            if (
+                location[:1] == ("message",)
+                and len(location) > 1
+                and not _is_model(location[1], expected)
+            ):
                 continue  # the union's other message kinds: not what this channel uses
             field = _field_name(location)
             message = str(problem["msg"]).removeprefix("Value error, ")

@@ -109,7 +109,7 @@ def create(request: Request, state: State, caller: SignedInMarketer, form: Check
         caller,
         values=values,
         errors=errors,
-        status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
     )
 
 
