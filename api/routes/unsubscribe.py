@@ -37,6 +37,7 @@ from connectors.destinations.message import Channel
 from connectors.landing import LandingZone
 from connectors.ops_store import address_hash, is_suppressed, record_audit, suppress_immediately
 from connectors.ops_store.delivery_models import OutboxMessage
+from connectors.ops_store.erasure_requests import was_erased
 from connectors.warehouse.base import Warehouse
 from connectors.warehouse.duckdb import WarehouseBusyError
 
@@ -137,6 +138,8 @@ def _suppressible(channel: Channel, address: str) -> bool:
 def _unsubscribe(state: AppState, landing: LandingZone, claim: UnsubscribeClaim) -> None:
     now = datetime.now(UTC).replace(tzinfo=None)
     with state.sessions() as session:
+        if was_erased(session, claim.profile_id):
+            return  # already suppressed for good; an event would bring the id back
         address = _sent_to(session, claim)
     if address is None:
         address = _current_address(state.warehouse, claim)

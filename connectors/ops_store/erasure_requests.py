@@ -85,3 +85,11 @@ def close_erasure(session: Session, request: ErasureRequest, removed: dict[str, 
     request.removed = {**(request.removed or {}), **removed}
     request.profile_id = None
     session.flush()
+
+
+def was_erased(session: Session, profile_id: str) -> bool:
+    """Whether an erasure of `profile_id` was requested (its addresses are suppressed)."""
+    query = select(ErasureRequest.request_id).where(
+        ErasureRequest.subject_hash == subject_hash(profile_id)
+    )
+    return session.scalars(query.limit(1)).first() is not None

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
+from activation.data_subjects import request_erasure
 from activation.render.unsubscribe import make_unsubscribe_token
 from api.app import create_app
 from connectors.landing import LocalLandingZone
@@ -171,3 +172,22 @@ def test_a_link_whose_message_left_the_outbox_suppresses_the_profiles_address(
     with sessions() as session:
         assert is_suppressed(session, "email", "bob@example.com")
         assert not is_suppressed(session, "email", "ann@example.com")
+
+
+def test_an_old_link_of_an_erased_profile_lands_nothing_about_it(
+    sent,
+    settings,  # noqa: F811
+    sessions,  # noqa: F811
+    sink,  # noqa: F811
+    warehouse,  # noqa: F811
+):
+    _, client = sent
+    path = unsubscribe_path(sink, "bob@example.com")
+    request_erasure(warehouse, sessions, "bob", actor="token:admin")
+
+    response = client.post(path, data=ONE_CLICK)
+
+    assert response.status_code == 200
+    assert LocalLandingZone(settings.landing_location).list("message_events") == []
+    with sessions() as session:
+        assert is_suppressed(session, "email", "bob@example.com")
