@@ -8,9 +8,10 @@ needs no 8BITMIME support from the relay.
 `mime_bytes` is what SMTP sends. The email package builds a message in pure Python (its
 quoted-printable encoder works a character at a time: milliseconds per marketing email,
 more than the SMTP transaction itself), so the common case — every header plain ASCII — is
-written directly: the same headers in the same order, bodies encoded by `binascii.b2a_qp`
-(C). Anything else (a non-ASCII subject or sender name, which need RFC 2047 encoded words)
-goes through the email package. Both give the same message once parsed, which a test checks.
+written directly: the same headers in the same order, a non-ASCII subject as RFC 2047
+encoded words, bodies encoded by `binascii.b2a_qp` (C). Anything else (a non-ASCII address,
+a header line beyond RFC 5322's limit) goes through the email package. Both give the same
+message once parsed, which a test checks.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import binascii
 import secrets
 from datetime import UTC, datetime
+from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
@@ -69,9 +71,9 @@ def mime_bytes(parts: EmailParts, *, now: datetime | None = None) -> bytes:
     if parts.reply_to:
         headers.append(("Reply-To", parts.reply_to))
     headers += parts.headers.items()
-    if not all(_plain(name, value) for name, value in headers):
+    if not all(_writable(name, value) for name, value in headers):
         return build_mime(parts, now=now).as_bytes()
-    lines = [_folded(name, value) for name, value in headers]
+    lines = [_header_line(name, value) for name, value in headers]
     if parts.text is not None and parts.html is not None:
         boundary = f"==============={secrets.randbelow(10**19):019d}==".encode()
         lines += [
@@ -93,9 +95,21 @@ def mime_bytes(parts: EmailParts, *, now: datetime | None = None) -> bytes:
     return b"\r\n".join(lines)
 
 
-def _plain(name: str, value: str) -> bool:
-    """Whether a header can be written as it is: ASCII, and short enough once folded."""
-    return value.isascii() and len(name) + 2 + len(value) <= _HARD_LIMIT
+_ENCODABLE = frozenset({"Subject"})  # free text: non-ASCII becomes RFC 2047 encoded words
+
+
+def _writable(name: str, value: str) -> bool:
+    """Whether a header can be written here: ASCII (or encodable), short enough to fold."""
+    if not value.isascii():
+        return name in _ENCODABLE
+    return len(name) + 2 + len(value) <= _HARD_LIMIT
+
+
+def _header_line(name: str, value: str) -> bytes:
+    if value.isascii():
+        return _folded(name, value)
+    encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+    return f"{name}: {encoded}".encode()
 
 
 def _folded(name: str, value: str) -> bytes:

@@ -1074,7 +1074,12 @@ PROFILE_STEPS: tuple[tuple[str, str, str], ...] = (
     ("      shared body + substitutions", "connectors/destinations/shared_body.py", "shared_body"),
     ("    httpx build_request (JSON encode)", "httpx/_client.py", "build_request"),
     ("    HTTP exchange (send + wait)", "connectors/destinations/http_exchange.py", "exchange"),
-    ("    MIME build", "connectors/destinations/mime.py", "build_mime"),
+    ("    MIME write", "connectors/destinations/mime.py", "mime_bytes"),
+    (
+        "      MIME build (email package, non-ASCII headers)",
+        "connectors/destinations/mime.py",
+        "build_mime",
+    ),
     ("    MIME as_bytes", "email/message.py", "as_bytes"),
     ("    SMTP transaction", "connectors/destinations/smtp.py", "_deliver"),
     ("  record outcomes (SQLite)", "connectors/ops_store/outbox.py", "record_outcomes"),

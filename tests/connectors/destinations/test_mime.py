@@ -39,8 +39,8 @@ def bodies(message: EmailMessage) -> dict[str, str | None]:
     return found
 
 
-def assert_same_message(**fields: object) -> bytes:
-    parts = email_parts(email_message(7, "reader@example.org", **fields))
+def assert_same_message(to: str = "reader@example.org", **fields: object) -> bytes:
+    parts = email_parts(email_message(7, to, **fields))
     reference = parsed(build_mime(parts, now=NOW).as_bytes())
     written = mime_bytes(parts, now=NOW)
     direct = parsed(written)
@@ -59,12 +59,20 @@ body_text = st.text(
 )
 
 
+#: Subjects as the renderer makes them: one line, whitespace collapsed.
+subject_text = (
+    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=150)
+    .map(lambda t: " ".join(t.split()))
+    .filter(bool)
+)
+
+
 @settings(max_examples=150, deadline=None)
-@given(text=body_text, html=body_text)
-def test_any_text_and_html_decode_to_what_the_email_package_would_send(
-    text: str, html: str
+@given(text=body_text, html=body_text, subject=subject_text)
+def test_any_text_html_and_subject_decode_to_what_the_email_package_would_send(
+    text: str, html: str, subject: str
 ) -> None:
-    assert_same_message(text=text or "x", html=html or "<p>x</p>")
+    assert_same_message(text=text or "x", html=html or "<p>x</p>", subject=subject)
 
 
 def test_single_part_messages_and_long_lines() -> None:
@@ -80,6 +88,12 @@ def test_long_headers_are_folded_at_spaces() -> None:
     assert all(len(line) <= 78 for line in written.split(b"\r\n\r\n")[0].split(b"\r\n")[:4])
 
 
-def test_non_ascii_headers_go_through_the_email_package() -> None:
-    written = assert_same_message(subject="Ünïcode picks for you", from_name="Boutique Été")
+def test_a_non_ascii_subject_is_written_as_encoded_words() -> None:
+    written = assert_same_message(subject="Chloé, your cart is waiting " * 4)
+    assert b"Subject: =?utf-8?q?Chlo=C3=A9" in written
+
+
+def test_non_ascii_senders_and_addresses_go_through_the_email_package() -> None:
+    written = assert_same_message(subject="Ünïcode picks", from_name="Boutique Été")
     assert b"=?utf-8?" in written
+    assert_same_message(subject="Picks", to="chloé@example.org")
