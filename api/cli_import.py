@@ -19,7 +19,7 @@ from connectors.landing import open_landing_zone
 from connectors.settings import get_settings
 
 import_app = typer.Typer(help="Import a CSV file of profiles or events.", no_args_is_help=True)
-console = Console()
+console = Console(soft_wrap=True)  # paths and messages stay whole, to copy and to grep
 
 FileArgument = Annotated[
     Path,

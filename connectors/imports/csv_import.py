@@ -25,7 +25,9 @@ from connectors.imports.value_checks import ValueProblem
 from connectors.landing.base import LandingZone
 from connectors.loader.expectations import validate_batch
 
-DEFAULT_CHUNK_ROWS = 100_000
+DEFAULT_CHUNK_ROWS = 50_000
+"""Rows checked and landed together: bounds memory (a chunk's strings and checked values)."""
+_NO_ROW: dict[str, str] = {}
 WHOLE_ROW = "(row)"
 """The `columns` entry of a problem that concerns the row rather than one field."""
 
@@ -117,6 +119,7 @@ def _checked_rows(
     by_name = {column.name: column for column in spec.columns}
     columns = [by_name[name] for name in names]
     width = len(names)
+    reads_row = any(column.reads_row for column in columns)
     values: Rows = {name: [] for name in names}
     good: list[tuple[int, list[str]]] = []
     for row_number, record in chunk:
@@ -124,7 +127,7 @@ def _checked_rows(
             problem = (WHOLE_ROW, f"expected {width} fields, found {len(record)}")
             _quarantine(quarantine, summary, row_number, [problem], record)
             continue
-        raw = dict(zip(names, record, strict=True))
+        raw = dict(zip(names, record, strict=True)) if reads_row else _NO_ROW
         checked: list[object] = []
         problems: list[tuple[str, str]] = []
         for column, text in zip(columns, record, strict=True):

@@ -45,6 +45,8 @@ class Column:
     name: str
     required: bool = False
     check: Check | None = None
+    reads_row: bool = False
+    """The check looks at other fields of the row (a phone number at its country)."""
 
 
 def _text(value: str, row: Mapping[str, str], now: datetime) -> str:
@@ -185,7 +187,7 @@ PROFILES_IMPORT = ImportSpec(
     columns=(
         Column("profile_id", required=True, check=_text),
         Column("email", check=_email),
-        Column("phone", check=_phone),
+        Column("phone", check=_phone, reads_row=True),
         Column("first_name", check=_text),
         Column("last_name", check=_text),
         Column("country", check=_country),

@@ -39,7 +39,12 @@ def plain_email_shape(value: str) -> bool:
     if len(value) > _MAX_EMAIL or not _PLAIN_EMAIL.fullmatch(value):
         return False
     local, _, domain = value.rpartition("@")
-    return len(local) <= _MAX_LOCAL_PART and not domain.lower().endswith(_SPECIAL_USE_SUFFIXES)
+    return (
+        len(local) <= _MAX_LOCAL_PART
+        # `ab--` labels are reserved for IDNA (xn--): email-validator decides those.
+        and "--" not in domain
+        and not domain.lower().endswith(_SPECIAL_USE_SUFFIXES)
+    )
 
 
 def check_email(value: str) -> str:

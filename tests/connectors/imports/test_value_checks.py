@@ -13,11 +13,11 @@ from connectors.imports.value_checks import (
 )
 
 _LOCAL = st.text(alphabet="abcXYZ019._+-'!#", min_size=1, max_size=70)
-_LABEL = st.text(alphabet="abz09-", min_size=1, max_size=64)
+_LABEL = st.text(alphabet="abxnz09-", min_size=1, max_size=64)
 _TLD = st.sampled_from(["com", "org", "c", "io", "test", "local", "x1", "museum", "onion"])
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(local=_LOCAL, labels=st.lists(_LABEL, min_size=1, max_size=3), tld=_TLD)
 def test_every_address_the_fast_path_admits_email_validator_admits(local, labels, tld):
     address = f"{local}@{'.'.join(labels)}.{tld}"
