@@ -197,15 +197,16 @@ def bar_chart(
 ) -> Markup:
     """Horizontal bars, one per (label, value), with vertical reference lines."""
     row = 26
-    height = 24 + row * max(len(bars), 1)
+    height = 24 + row * max(len(bars), 1) + (14 if references else 0)
     if not bars:
         return _empty(label, empty_message, width, 80)
     left, right = 160, 90
     plot = width - left - right
     high = max([v for _, v in bars] + [r.value for r in references]) * 1.05 or 1.0
     parts: list[str] = []
+    top = 12 + (14 if references else 0)
     for index, (name, value) in enumerate(bars):
-        y = 12 + row * index
+        y = top + row * index
         length = plot * value / high
         text = f"{name}: {fmt(value)}"
         parts.append(
@@ -224,10 +225,11 @@ def bar_chart(
         text = f"{reference.label} ({fmt(reference.value)})"
         parts.append(
             f'<g class="reference" data-value="{reference.value}"><title>{escape(text)}</title>'
-            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="4" y2="{height - 4}" stroke="{colour}" '
-            f'stroke-dasharray="6 4"/></g>'
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="14" y2="{height - 4}" stroke="{colour}" '
+            f'stroke-dasharray="6 4"/><text x="{x:.1f}" y="10" text-anchor="middle" '
+            f'fill="{colour}">{escape(reference.label)}</text></g>'
         )
-    frame = _Frame(width, height, parts=parts)
+    frame = _Frame(width, height + 8, parts=parts)
     return _svg(frame, label, "bar-chart")
 
 

@@ -30,7 +30,11 @@ def _when(value: datetime | None) -> str:
     return "—" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+HEALTH_LABELS = {"good": "healthy", "warning": "watch", "bad": "at risk", "no_data": "no data yet"}
+"""How deliverability health reads to a marketer (complaints vs Gmail's 0.1% / 0.3%)."""
+
 TEMPLATES.env.filters["number"] = _number
+TEMPLATES.env.filters["health"] = lambda v: HEALTH_LABELS.get(v, v)
 TEMPLATES.env.filters["percent"] = lambda v: "—" if v is None else percent(v)
 TEMPLATES.env.filters["when"] = _when
 TEMPLATES.env.globals["CSRF_FIELD"] = CSRF_FIELD

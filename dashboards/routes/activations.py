@@ -34,6 +34,9 @@ from dashboards.unavailable import or_unavailable
 
 router = APIRouter(include_in_schema=False)
 
+DRAFT_NAME = "draft"
+"""The name a draft previews under until the marketer has typed one."""
+
 
 def _form_page(
     request: Request,
@@ -73,8 +76,14 @@ def new_activation_page(
 
 @router.post("/activations/preview")
 def preview(state: State, caller: SignedInMarketer, form: CheckedForm) -> Response:
-    """The message for a sample member, as JSON for the form's live preview."""
-    definition, errors = read_definition(form)
+    """The message for a sample member, as JSON for the form's live preview.
+
+    The name is not part of the message: a draft without one yet still previews.
+    """
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    if not fields.get("name", "").strip():
+        fields["name"] = DRAFT_NAME
+    definition, errors = read_definition(fields)
     if definition is None:
         return JSONResponse({"error": "; ".join(f"{k}: {v}" for k, v in errors.items())})
     try:
