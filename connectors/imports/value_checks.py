@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache, lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from connectors.iso_timestamps import parse_utc
 from connectors.loader.expectations import EARLIEST_PLAUSIBLE, FUTURE_TOLERANCE
 
 
@@ -111,13 +112,11 @@ def check_consent(value: str) -> str:
 def check_timestamp(value: str, now: datetime) -> datetime:
     """UTC without a zone attached; a time without an offset is taken to be UTC already."""
     try:
-        moment = datetime.fromisoformat(value)
+        moment = parse_utc(value)
     except ValueError:
         raise ValueProblem(
             f"not an ISO 8601 date-time: {value!r} (expected e.g. 2024-05-01T09:30:00Z)"
         ) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
     if moment < EARLIEST_PLAUSIBLE or moment > now + FUTURE_TOLERANCE:
         raise ValueProblem(
             f"{value!r} is implausible: expected between {EARLIEST_PLAUSIBLE:%Y-%m-%d} and "

@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
 
+from connectors.iso_timestamps import parse_utc
 from connectors.raw_schemas import SHOPIFY_CUSTOMERS, SHOPIFY_ORDERS, SHOPIFY_PRODUCTS, RawDataset
 
 Record = Mapping[str, Any]
@@ -78,12 +79,9 @@ def timestamp(record: Record, name: str) -> datetime | None:
     if value in (None, ""):
         return None
     try:
-        moment = datetime.fromisoformat(str(value))
+        return parse_utc(str(value))
     except ValueError:
         raise ValueError(f"field {name} is not an ISO 8601 time: {value!r}") from None
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def text(value: Any) -> str | None:
