@@ -317,11 +317,12 @@ def activation_resolve(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = API_PORT,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
 ) -> None:
     """Serve the JSON API and the dashboards over the configured warehouse, until Ctrl-C."""
     from api.serve import serve as run_server
 
-    run_server(get_settings(), host=host, port=port)
+    run_server(get_settings(), host=host, port=port, workers=workers)
 
 
 @token_app.command("create")

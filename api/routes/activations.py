@@ -112,6 +112,12 @@ def create(state: State, caller: Marketer, body: ActivationCreate) -> Activation
     """Create an activation (or replace one created through the API); audited."""
     manifest = state.manifest()
     definition = ActivationDefinition.model_validate(body.model_dump())
+    configured = state.settings.destinations
+    if definition.destination not in configured:
+        known = ", ".join(sorted(configured)) or "none (TIDEMARK_DESTINATIONS)"
+        raise HTTPException(
+            422, f"unknown destination {definition.destination!r} (configured: {known})"
+        )
     try:
         with write_transaction(state.sessions) as session:
             return create_activation(

@@ -41,6 +41,9 @@ def test_invalid_activation_bodies_are_422_naming_the_field(core, body, field):
 def test_references_that_do_not_exist_are_named(core):
     unknown = post(core, "/api/v1/activations", json={**GOOD, "segment": "nobody"})
     assert unknown.status_code == 422 and "unknown segment 'nobody'" in unknown.json()["detail"]
+    nowhere = post(core, "/api/v1/activations", json={**GOOD, "destination": "fax"})
+    assert nowhere.status_code == 422 and "unknown destination 'fax'" in nowhere.json()["detail"]
+    assert "demo_smtp" in nowhere.json()["detail"]
     declared = post(core, "/api/v1/activations", json={**GOOD, "name": "welcome_new_subscribers"})
     assert declared.status_code == 409 and "declared in dbt" in declared.json()["detail"]
     missing = core.client.get("/api/v1/activations/nope_nope", headers=core.headers["viewer"])

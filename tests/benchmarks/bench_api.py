@@ -1,12 +1,14 @@
 """Read endpoints of `tidemark serve` at 1,000,000 profiles: p95 with 20 concurrent clients.
 
 A demo warehouse is built at the scale (`tidemark demo --no-serve`), `tidemark serve` runs in
-its own process, and a load generator in this one (asyncio + httpx, 20 concurrent clients on
-loopback, each cycling through the read endpoints) measures every request's latency. Goal:
-p95 ≤ 150 ms over all of them. The server reuses a fresh warehouse result for a few seconds
-(`api.reads.freshness.FRESH_FOR_S`), so most requests under load are answered from that;
-the first (cold) request of each endpoint is measured separately, as the cost of a real
-warehouse query at this scale. Both processes share the machine's 2 cores.
+its own process (once with one worker, once with `--workers 2`), and a load generator in this
+one (asyncio + httpx, 20 concurrent clients on loopback, each cycling through the read
+endpoints) measures every request's latency. Goal: p95 ≤ 150 ms over all of them.
+
+The server reuses a fresh warehouse result for a few seconds (`FRESH_FOR_S` in
+`api.reads.freshness`), so most requests under load are answered from that; the first
+(cold) request of each endpoint is measured separately, as the cost of a real warehouse
+query at this scale. Server and load generator share the machine's 2 cores.
 """
 
 from __future__ import annotations
@@ -22,13 +24,10 @@ from typing import Any
 
 import httpx
 
-from activation.from_settings import ops_sessions
-from connectors.ops_store.engine import write_transaction
-from connectors.ops_store.tokens import create_token
 from connectors.settings import REPO_ROOT, Settings
 from tests.benchmarks import BenchmarkSanityError, BenchOptions, BenchReport, Figure, load_average
 from tests.benchmarks.bench_core_loop import child_env
-from tests.connectors.destinations.servers.ports import free_port
+from tests.fixtures.serve_process import free_port, issue_token, start_serve
 
 FULL_PROFILES = 1_000_000
 CLIENTS = 20
@@ -57,31 +56,6 @@ def _build(home: Path, profiles: int) -> float:
     if result.returncode != 0:
         raise BenchmarkSanityError(f"demo build failed:\n{result.stdout[-3000:]}")
     return time.perf_counter() - started
-
-
-def _token(home: Path) -> str:
-    with write_transaction(ops_sessions(Settings(home=home))) as session:
-        return create_token(session, name="bench", role="viewer").plaintext
-
-
-def _serve(home: Path, port: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen(
-        command,
-        cwd=REPO_ROOT,
-        env=child_env(home),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise BenchmarkSanityError("tidemark serve did not answer /health within 60 s")
 
 
 def _percentile(samples: list[float], share: float) -> float:
@@ -126,9 +100,9 @@ def _cold(base: str, headers: dict[str, str]) -> dict[str, float]:
     return cold
 
 
-def _one_run(home: Path, token: str) -> dict[str, Any]:
+def _one_run(home: Path, token: str, workers: int) -> dict[str, Any]:
     port = free_port()
-    server = _serve(home, port)
+    server = start_serve(home, port, "--workers", str(workers))
     try:
         base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
         cold = _cold(base, headers)
@@ -155,11 +129,12 @@ def run(options: BenchOptions) -> BenchReport:
         home = Path(scratch) / "home"
         print(f"building a demo warehouse of {profiles:,} profiles, load {load_average()}")
         build_s = _build(home, profiles)
-        token = _token(home)
-        runs = []
+        token = issue_token(Settings(home=home), "viewer", name="bench")
+        runs, two = [], []
         for index in range(options.runs):
             print(f"run {index + 1}/{options.runs}: {CLIENTS} clients, load {load_average()}")
-            runs.append(_one_run(home, token))
+            runs.append(_one_run(home, token, workers=1))
+            two.append(_one_run(home, token, workers=2))
     cold_max = [max(r["cold_ms"].values()) for r in runs]
     return BenchReport(
         name="api",
@@ -173,10 +148,17 @@ def run(options: BenchOptions) -> BenchReport:
                 goal=P95_GOAL_MS if profiles == FULL_PROFILES else None,
             ),
             Figure("p50 latency", "ms", tuple(r["p50_ms"] for r in runs)),
+            Figure(
+                "p95 latency, --workers 2",
+                "ms",
+                tuple(r["p95_ms"] for r in two),
+                goal=P95_GOAL_MS if profiles == FULL_PROFILES else None,
+            ),
+            Figure("throughput, --workers 2", "req/s", tuple(r["requests_per_s"] for r in two)),
             Figure("throughput", "req/s", tuple(r["requests_per_s"] for r in runs)),
             Figure("slowest cold request (a real warehouse query)", "ms", tuple(cold_max)),
         ],
-        runs=runs,
+        runs=[{"workers": 1, **r} for r in runs] + [{"workers": 2, **r} for r in two],
         context={
             "profiles": profiles,
             "build_s": build_s,
