@@ -65,8 +65,8 @@ def _experiment(form: Mapping[str, Any], errors: dict[str, str]) -> dict[str, An
         "variants": variants,
         "holdout_percent": holdout,
     }
-    if len(variants) == 1:
-        experiment["control"] = "holdout"
+    if len(variants) == 1 and holdout > 0:
+        experiment["control"] = "holdout"  # one variant: measure the campaign's own lift
     return experiment
 
 

@@ -23,9 +23,10 @@ router = APIRouter(include_in_schema=False)
 
 FINAL_STATUSES = frozenset(
     {status.value for status in FINAL_RUN_STATUSES}
-    | {RequestStatus.SKIPPED.value, RequestStatus.FAILED.value, "awaiting_approval"}
+    | {RequestStatus.SKIPPED.value, RequestStatus.FAILED.value}
 )
-"""Statuses after which the page stops polling (a held run waits for a person, not a tick)."""
+"""Statuses after which the page stops polling. A run held for approval is not final: an
+admin may release it any moment (from another browser), and its page follows."""
 
 
 @router.get("/runs")

@@ -53,6 +53,12 @@ def signed_in(browser, base_url, token, viewport=LAPTOP):
     return page
 
 
+def write_email(page, subject, body):
+    page.fill("#subject", subject)
+    page.fill("#from_address", "shop@example.com")
+    page.fill("#body", body + '<a href="{{ unsubscribe_url }}">Unsubscribe</a>')
+
+
 def fits_the_width(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
@@ -88,9 +94,7 @@ def test_a_marketer_creates_previews_confirms_and_watches_a_run_complete(browser
     page = signed_in(browser, base_url, site.tokens["marketer"])
     page.click("text=New activation")
     page.select_option("#segment", "loyal")
-    page.fill("#subject", "Thanks, {{ first_name }}")
-    page.fill("#from_address", "shop@example.com")
-    page.fill("#body", '<p>Hello {{ first_name }}</p><a href="{{ unsubscribe_url }}">Unsub</a>')
+    write_email(page, "Thanks, {{ first_name }}", "<p>Hello {{ first_name }}</p>")
     preview = page.frame_locator("#preview-frame")
     preview.locator("text=Hello Ann").wait_for()
     assert "subject: Thanks, Ann" in page.inner_text("#preview-meta")
@@ -116,6 +120,7 @@ def test_a_marketer_creates_previews_confirms_and_watches_a_run_complete(browser
     assert page.inner_text("[data-field=status]") == "completed"
     assert page.inner_text("[data-field=sent]") == "40"
     assert len(site.sink.received) == 40
+    assert "/runs?q" in page.get_attribute("[data-testid=dagster-link]", "href")
     screenshot(page, "flow-4-run-completed")
     page.goto("/")
     assert re.search(r"loyal_thanks\s+run\s+completed", page.inner_text("table >> nth=1"))
@@ -125,9 +130,7 @@ def test_an_admin_approves_a_held_run(browser, served):
     site, base_url = served
     marketer = signed_in(browser, base_url, site.tokens["marketer"])
     marketer.goto("/activations/new?segment=loyal")
-    marketer.fill("#subject", "Big news")
-    marketer.fill("#from_address", "shop@example.com")
-    marketer.fill("#body", '<p>News</p><a href="{{ unsubscribe_url }}">Unsub</a>')
+    write_email(marketer, "Big news", "<p>News</p>")
     marketer.fill("#max_change", "5")
     marketer.fill("#name", "big_news")
     marketer.click("[data-testid=save]")
@@ -137,8 +140,7 @@ def test_an_admin_approves_a_held_run(browser, served):
     marketer.click("[data-testid=confirm]")
     run_url = marketer.url
     carry_out_requests(site.state)
-    marketer.wait_for_selector("#run[data-final=true]")
-    assert marketer.inner_text("[data-field=status]") == "awaiting_approval"
+    marketer.wait_for_selector("[data-field=status]:has-text('awaiting_approval')")
     assert "Approvals" not in marketer.inner_text("nav")
     assert site.sink.received == []
 
@@ -148,10 +150,8 @@ def test_an_admin_approves_a_held_run(browser, served):
     admin.click("button:has-text('Approve and send')")
 
     admin.wait_for_url(run_url)
-    admin.wait_for_selector("#run[data-status=completed], #run[data-final=true]")
-    admin.wait_for_function(
-        "document.querySelector('[data-field=status]').textContent === 'completed'"
-    )
+    admin.wait_for_selector("#run[data-final=true]")
+    assert admin.inner_text("[data-field=status]") == "completed"
     assert admin.inner_text("[data-field=sent]") == "40"
     assert len(site.sink.received) == 40
     screenshot(admin, "approval-2-completed")

@@ -6,11 +6,10 @@ session's token are refused, and a run created in the flow reaches their inbox.
 """
 
 import re
-import subprocess
-import sys
 
 import pytest
 
+from tests.api.test_reads import warehouse_held_by_another_process
 from tests.dashboards.conftest import carry_out_requests, csrf_of
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -332,38 +331,56 @@ def test_an_unknown_run_is_a_404(site):
 # -- a build holding the warehouse -----------------------------------------------------------
 
 
-def hold_warehouse(path):
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb,sys; c=duckdb.connect(sys.argv[1]); print('locked', flush=True); "
-            "sys.stdin.readline()",
-            str(path),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout.readline().strip() == "locked"
-    return holder
-
-
 def test_pages_answer_from_the_last_good_data_while_a_build_holds_the_warehouse(site):
     client = site.client("viewer")
     assert value_of(client.get("/").text, "profiles") == "50"
     site.state.reads.fresh_for_s = 0  # every read asks the warehouse again
-    holder = hold_warehouse(site.settings.duckdb_file)
-    try:
+    with warehouse_held_by_another_process(site.settings.duckdb_file):
         overview = client.get("/")
         never_read = client.get("/deliverability")
-    finally:
-        holder.stdin.write("\n")
-        holder.stdin.flush()
-        holder.wait(timeout=10)
     assert overview.status_code == 200
     assert value_of(overview.text, "profiles") == "50"
     assert "showing the last good data, from" in overview.text
     assert never_read.status_code == 503  # nothing to fall back on yet: a page, never a 500
     assert "Warehouse busy" in never_read.text and never_read.headers["retry-after"]
     assert "showing the last good data" not in client.get("/").text
+
+
+# -- experiments and holdouts from the form ----------------------------------------------------
+
+
+def test_an_ab_test_with_a_holdout_sends_both_subjects_and_holds_some_back(site):
+    client = site.client("marketer")
+    token = csrf_of(client.get("/activations/new").text)
+    form = {
+        **WELCOME_FORM,
+        "experiment_id": "thanks_subject",
+        "variant_b_subject": "Hey {{ first_name }}",
+        "holdout_percent": "20",
+        "csrf_token": token,
+    }
+    saved = client.post("/activations", data=form)
+    assert saved.status_code == 303, saved.text
+    carry_out_requests(site.state)
+    triggered = client.post("/activations/loyal_thanks/trigger", data={"csrf_token": token})
+    carry_out_requests(site.state)
+
+    run = client.get(triggered.headers["location"]).text
+
+    assert "badge completed" in run
+    held_back = int(re.search(r"<td>holdout</td><td class=\"num\">(\d+)<", run).group(1))
+    assert 0 < held_back < 40
+    subjects = [m.message["Subject"] for m in site.sink.received]
+    assert len(subjects) == 40 - held_back
+    assert set(subjects) == {"Thanks, Ann", "Hey Ann"}
+
+
+def test_an_experiment_with_nothing_to_compare_is_refused_on_its_field(site):
+    client = site.client("marketer")
+    token = csrf_of(client.get("/activations/new").text)
+    answer = client.post(
+        "/activations", data={**WELCOME_FORM, "experiment_id": "lonely", "csrf_token": token}
+    )
+    assert answer.status_code == 422
+    errors = dict(re.findall(r'data-error="(\w+)">([^<]*)<', answer.text))
+    assert "two or more variants, or a holdout" in errors["experiment_id"]
