@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from activation.audit_mirror import mirror_audit
+from activation.run_counts import run_counts
 from activation.warehouse_tables import SCHEMA, ensure_engine_tables
 from connectors.ops_store.delivery_models import ActivationRun, OutboxMessage
 from connectors.ops_store.outbox import state_counts
@@ -82,7 +83,7 @@ def mirror_run(sessions: sessionmaker[Session], warehouse: Warehouse, run_id: st
             raise LookupError(f"no activation run {run_id!r}")
         counts = state_counts(session, run_id)
     plan = run.plan or {}
-    excluded_in_plan = sum((plan.get("excluded") or {}).values())
+    totals = run_counts(run.plan, counts)
     record = {
         "run_id": run.run_id,
         "activation": run.activation,
@@ -93,13 +94,13 @@ def mirror_run(sessions: sessionmaker[Session], warehouse: Warehouse, run_id: st
         "added": plan.get("added"),
         "changed": plan.get("changed"),
         "removed": plan.get("removed"),
-        "planned": plan.get("planned"),
-        "excluded": excluded_in_plan + counts.get("excluded", 0),
+        "planned": totals.planned,
+        "excluded": totals.excluded,
         "deferred": plan.get("deferred"),
-        "sent": counts.get("sent", 0),
-        "failed": counts.get("failed", 0),
-        "in_doubt": counts.get("in_doubt", 0),
-        "pending": counts.get("planned", 0) + counts.get("sending", 0),
+        "sent": totals.sent,
+        "failed": totals.failed,
+        "in_doubt": totals.in_doubt,
+        "pending": totals.pending,
         "error": run.status_reason,
         "started_at": _naive(run.started_at),
         "planned_at": _naive(run.planned_at),

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from activation.run_counts import run_counts
 from connectors.ops_store.activation_requests import get_request
 from connectors.ops_store.delivery_models import ActivationRun, OutboxMessage
 
@@ -86,8 +87,7 @@ def _ledger_counts(session: Session, run_ids: list[str]) -> dict[str, dict[str, 
 
 
 def _progress(run: ActivationRun, ledger: dict[str, int]) -> RunProgress:
-    plan = run.plan or {}
-    excluded_in_plan = sum((plan.get("excluded") or {}).values())
+    totals = run_counts(run.plan, ledger)
     return RunProgress(
         run_id=run.run_id,
         activation=run.activation,
@@ -99,13 +99,13 @@ def _progress(run: ActivationRun, ledger: dict[str, int]) -> RunProgress:
         planned_at=run.planned_at,
         finished_at=run.finished_at,
         updated_at=run.updated_at,
-        planned=int(plan.get("planned") or 0),
-        sent=ledger.get("sent", 0),
-        failed=ledger.get("failed", 0),
-        excluded=excluded_in_plan + ledger.get("excluded", 0),
-        in_doubt=ledger.get("in_doubt", 0),
-        pending=ledger.get("planned", 0) + ledger.get("sending", 0),
-        cancelled=ledger.get("cancelled", 0),
+        planned=totals.planned or 0,
+        sent=totals.sent,
+        failed=totals.failed,
+        excluded=totals.excluded,
+        in_doubt=totals.in_doubt,
+        pending=totals.pending,
+        cancelled=totals.cancelled,
         plan=run.plan,
         dagster_run_url=dagster_run_url(run.run_id, run.requested_by),
     )
