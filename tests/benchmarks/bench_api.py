@@ -119,7 +119,8 @@ def _one_run(home: Path, token: str, workers: int) -> dict[str, Any]:
         "p50_ms": statistics.median(everything),
         "p95_ms": _percentile(everything, 0.95),
         "p95_by_endpoint_ms": {p: _percentile(s, 0.95) for p, s in latencies.items()},
-        "load_average": {"before": load_before, "after": load_average()},
+        "load_before": load_before,
+        "load_after": load_average(),
     }
 
 
