@@ -70,7 +70,13 @@ def activations_page(request: Request, state: State, caller: SignedIn) -> Respon
 def new_activation_page(
     request: Request, state: State, caller: SignedInMarketer, segment: str = ""
 ) -> Response:
-    values = {"segment": segment, "channel": "email", "body_format": "html", "quiet_hours": "on"}
+    values = {
+        "segment": segment,
+        "channel": "email",
+        "body_format": "html",
+        "quiet_hours": "on",
+        "schedule": "once",
+    }
     return _form_page(request, state, caller, values=values, errors={})
 
 

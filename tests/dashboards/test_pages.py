@@ -287,6 +287,11 @@ def test_create_dry_run_confirm_and_the_run_delivers(site):
     assert len(site.sink.received) == 40
     assert {m.message["Subject"] for m in site.sink.received} == {"Thanks, Ann"}
 
+    site.state.reads.fresh_for_s = 0  # read the warehouse again, not the cached overview
+    assert re.search(
+        r"<title>members · \d{4}-\d\d-\d\d: 43</title>", client.get("/segments/loyal").text
+    )
+    assert re.search(r"<title>Loyal customers · \d\d-\d\d: 43</title>", client.get("/").text)
     progress = client.get(confirmed.headers["location"] + "/progress").json()
     assert (progress["status"], progress["sent"], progress["final"]) == ("completed", 40, True)
     audit = site.client("admin").get("/audit").text
