@@ -327,10 +327,14 @@ def test_a_run_over_its_limit_waits_for_an_admin(site):
     assert 'data-testid="nothing-held"' in admin.get("/approvals").text
 
 
-def test_an_unknown_run_is_a_404(site):
-    client = site.client("viewer")
+def test_unknown_runs_and_activations_are_404_pages(site):
+    client = site.client("marketer")
     assert client.get("/runs/nope").status_code == 404
     assert client.get("/runs/nope/progress").status_code == 404
+    assert client.get("/activations/nope").status_code == 404
+    token = csrf_of(client.get("/").text)
+    answer = client.post("/activations/nope/trigger", data={"csrf_token": token})
+    assert answer.status_code == 404 and "no activation named" in answer.text
 
 
 # -- a build holding the warehouse -----------------------------------------------------------
