@@ -20,7 +20,7 @@ from pathlib import Path
 
 from connectors.imports.import_specs import ImportSpec, Rows, import_spec
 from connectors.imports.quarantine_file import QuarantineFile
-from connectors.imports.text_format import detect_format, open_records
+from connectors.imports.text_format import CsvFormatError, detect_format, open_records
 from connectors.imports.value_checks import ValueProblem
 from connectors.landing.base import LandingZone
 from connectors.loader.expectations import validate_batch
@@ -71,8 +71,15 @@ def import_csv(
     ):
         names = spec.match_header(header)
         stream = iter(records)
-        while chunk := list(itertools.islice(stream, chunk_rows)):
-            _import_chunk(spec, names, chunk, moment, landing, quarantine, summary)
+        try:
+            while chunk := list(itertools.islice(stream, chunk_rows)):
+                _import_chunk(spec, names, chunk, moment, landing, quarantine, summary)
+        except CsvFormatError as error:
+            raise CsvFormatError(
+                f"{error}. The import stopped there: {summary.rows_landed} rows before it "
+                f"landed, {summary.rows_quarantined} were quarantined; importing the fixed "
+                "file again is safe (the newest version of a profile or event wins)."
+            ) from error
     summary.quarantine_path = quarantine_path if quarantine.rows else None
     summary.seconds = time.perf_counter() - started
     return summary

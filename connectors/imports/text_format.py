@@ -106,7 +106,15 @@ class RecordReader:
         self.row_number = 1
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
-        for record in self._reader:
+        while True:
+            try:
+                record = next(self._reader)
+            except StopIteration:
+                return
+            except csv.Error as error:  # e.g. a field longer than csv's limit (128 KiB)
+                raise CsvFormatError(
+                    f"row {self.row_number + 1} is not readable CSV: {error}"
+                ) from error
             self.row_number += 1
             if record:  # a blank line carries nothing
                 yield self.row_number, record

@@ -291,3 +291,18 @@ def test_events_load_into_raw(tmp_path, landing, warehouse):
             "revenue": None,
         },
     ]
+
+
+def test_an_unreadable_row_stops_the_import_saying_where_and_what_landed(tmp_path, landing):
+    huge = "x" * 200_000  # longer than the csv module's field limit
+    lines = ["profile_id,first_name"] + [f"p{i},Ann" for i in range(5)] + [f'p5,"{huge}"']
+    source = tmp_path / "huge.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    with pytest.raises(CsvFormatError) as stopped:
+        run_import("profiles", source, landing, tmp_path, chunk_rows=2)
+
+    message = str(stopped.value)
+    assert message.startswith("row 7 is not readable CSV: field larger than field limit")
+    assert "4 rows before it landed, 0 were quarantined" in message
+    assert len(landing.list("profiles")) == 2
