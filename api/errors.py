@@ -3,7 +3,8 @@
 - Validation errors keep FastAPI's `detail` list and add `message`, one line naming each
   field (`body.message.subject: Field required`), for people reading a response by eye.
 - A warehouse read with no last good result while a build holds DuckDB is a 503 with
-  `Retry-After` (see `api.reads.freshness`); so is a write that needs the warehouse then.
+  `Retry-After` (see `api.reads.freshness`); so is a write that needs the warehouse then,
+  and a request needing the dbt manifest before the project has ever parsed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.reads.freshness import RETRY_AFTER_S, WarehouseUnavailableError
+from api.state import ManifestUnavailableError
 from connectors.warehouse.duckdb import WarehouseBusyError
 
 
@@ -38,12 +40,13 @@ async def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
     )
 
 
-async def _warehouse_busy(_request: Request, error: Exception) -> JSONResponse:
-    message = (
-        str(error)
-        if isinstance(error, WarehouseUnavailableError)
-        else "the warehouse is busy (a dbt build or loader run holds it); try again shortly"
-    )
+async def _unavailable(_request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, WarehouseUnavailableError):
+        message = str(error)
+    elif isinstance(error, ManifestUnavailableError):
+        message = "the dbt project does not parse yet, so segments are unknown; try again soon"
+    else:
+        message = "the warehouse is busy (a dbt build or loader run holds it); try again shortly"
     return JSONResponse(
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
         content={"detail": message},
@@ -53,5 +56,6 @@ async def _warehouse_busy(_request: Request, error: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(WarehouseUnavailableError, _warehouse_busy)
-    app.add_exception_handler(WarehouseBusyError, _warehouse_busy)
+    app.add_exception_handler(WarehouseUnavailableError, _unavailable)
+    app.add_exception_handler(WarehouseBusyError, _unavailable)
+    app.add_exception_handler(ManifestUnavailableError, _unavailable)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,13 +15,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from activation.engine import ActivationEngine
 from activation.from_settings import engine_from_settings, ops_sessions
 from api.reads.freshness import WarehouseReads
-from connectors.dbt_project import ensure_manifest
+from connectors.dbt_project import ensure_manifest, manifest_path
 from connectors.settings import Settings
 from connectors.warehouse.base import Warehouse
 from connectors.warehouse.factory import open_warehouse
 
+log = logging.getLogger(__name__)
+
 MANIFEST_CHECK_S = 5.0
 """How often requests look for dbt project changes (a directory walk) before re-reading."""
+
+
+class ManifestUnavailableError(RuntimeError):
+    """The dbt project does not parse and no earlier manifest exists to fall back on."""
 
 
 @dataclass
@@ -56,14 +63,22 @@ class AppState:
 
         Kept parsed between requests: the project is checked for changes at most every
         `MANIFEST_CHECK_S` and the file re-read only when it changed, so a read endpoint
-        does not pay a directory walk and a megabytes-long JSON parse every time. Callers
-        share the returned document and must not change it.
+        does not pay a directory walk and a megabytes-long JSON parse every time. When the
+        project no longer parses (an edit in progress), the last parsed manifest serves.
+        Callers share the returned document and must not change it.
         """
         with self._manifest_lock:
             now = time.monotonic()
             if self._manifest is not None and now - self._manifest_checked_at < MANIFEST_CHECK_S:
                 return self._manifest
-            path = ensure_manifest(self.settings)
+            try:
+                path = ensure_manifest(self.settings)
+            except RuntimeError as error:
+                # A project mid-edit must not take the API down: keep the last parse.
+                path = manifest_path(self.settings)
+                if not path.exists():
+                    raise ManifestUnavailableError(str(error)) from error
+                log.warning("serving the last parsed dbt manifest: %s", error)
             stat = path.stat()
             stamp = (stat.st_mtime_ns, stat.st_size)
             if self._manifest is None or stamp != self._manifest_stamp:

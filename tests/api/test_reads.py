@@ -5,12 +5,16 @@ good result marked `stale` with its time; a read with no earlier result is a 503
 `Retry-After`, never a 500; reads from the ops store (runs) are unaffected.
 """
 
+import shutil
 import subprocess
 import sys
 from contextlib import contextmanager
 
 import duckdb
 import pytest
+
+from connectors.settings import REPO_ROOT
+from tests.api.intake import intake_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt")]
 
@@ -114,3 +118,17 @@ def test_reads_serve_the_last_good_result_while_a_build_holds_the_warehouse(core
     assert runs.status_code == 200 and runs.json()["count"] >= 1
     after = core.client.get("/api/v1/segments", headers=viewer).json()
     assert after["stale"] is False and after["as_of"] > before["as_of"]
+
+
+def test_a_dbt_project_mid_edit_does_not_take_the_api_down(core, tmp_path, monkeypatch, caplog):
+    project = tmp_path / "dbt"
+    shutil.copytree(REPO_ROOT / "dbt", project, ignore=shutil.ignore_patterns("logs"))
+    (project / "models" / "segments" / "segment_broken.yml").write_text("models: [{name: ")
+    monkeypatch.setenv("TIDEMARK_DBT_PROJECT_DIR", str(project))
+    app = intake_app(core.settings.home)
+
+    response = app.client.get("/api/v1/segments", headers=app.headers["viewer"])
+
+    assert response.status_code == 200
+    assert "high_value" in {s["name"] for s in response.json()["data"]}
+    assert "serving the last parsed dbt manifest" in caplog.text
