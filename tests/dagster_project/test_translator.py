@@ -18,6 +18,8 @@ def model(name, folder, schema, meta=None):
 def test_sources_map_to_the_loaders_raw_assets():
     source = {"resource_type": "source", "source_name": "raw", "name": "events", "schema": "raw"}
     assert asset_key_for(source) == dg.AssetKey(["raw", "events"])
+    shopify = {**source, "source_name": "shopify", "name": "shopify_orders"}
+    assert asset_key_for(shopify) == dg.AssetKey(["raw", "shopify_orders"])
     assert group_for(source) == "raw"
 
 

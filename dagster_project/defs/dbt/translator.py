@@ -16,9 +16,13 @@ SEGMENT_TAG = "tidemark/segment"
 
 
 def asset_key_for(props: Mapping[str, Any]) -> dg.AssetKey:
-    """`raw/<table>` for sources (the loader's assets), `<schema>/<model>` for models."""
+    """`raw/<table>` for sources (the loader's assets), `<schema>/<model>` for models.
+
+    A source is keyed by its schema, not its dbt source name, so every source in `raw`
+    (`raw`, `shopify`) meets the loader's `raw/<table>` asset.
+    """
     if props["resource_type"] == "source":
-        return dg.AssetKey([props["source_name"], props["name"]])
+        return dg.AssetKey([props["schema"], props["name"]])
     schema = props.get("config", {}).get("schema") or props["schema"]
     return dg.AssetKey([schema, props.get("alias") or props["name"]])
 
