@@ -143,7 +143,7 @@ def line_chart(
     for one in series:
         xs.extend(x for x, _ in one.points if x not in xs)
     if not xs:
-        return _empty(label, empty_message, width, height)
+        return _empty(label, empty_message, width, 80)
     values = [v for one in series for _, v in one.points] + [r.value for r in references]
     frame = _Frame(width, height, low=min(0.0, *values), high=max(values) * 1.1 or 1.0)
     _value_axis(frame, fmt)
