@@ -837,6 +837,7 @@ def plan_breakdown(
         lap("check the segment's keys (count distinct)")
         session.begin()
         planning._refresh_immediate_suppressions(session, [])
+        planning._refresh_erased_addresses(session, [])
         session.execute(planning.plan_sql(definition, segment), params)
         lap("plan statement (diff, guardrails, ids)")
         planning._summarise(session, definition, members, now)
