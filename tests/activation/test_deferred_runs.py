@@ -5,9 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from connectors.ops_store import create_ops_engine, create_schema, ops_sessionmaker
 from connectors.ops_store.delivery_models import OutboxMessage
 from connectors.ops_store.engine import write_transaction
 from connectors.ops_store.runs import acquire_activation_lock, release_activation_lock
+from connectors.ops_store.suppressions import suppress_immediately
 from tests.activation.audience import add_profile
 from tests.activation.conftest import define, make_engine, received_by_address
 from tests.connectors.destinations.servers.smtp_sink import AUTH_WITHOUT_TLS_WARNING
@@ -178,3 +180,54 @@ def test_a_due_pass_leaves_a_run_alone_while_its_activation_is_busy(
     assert busy.status == "deferred" and "run busy-run of welcome is in progress" in busy.reason
     assert later.status == "completed"
     assert received_by_address(sink) == {"night@example.com": 1}
+
+
+def test_an_unsubscribe_while_the_message_waits_is_honoured_by_the_due_pass(
+    settings, warehouse, sessions, sink
+):
+    add_profile(warehouse, "night", tz="UTC")
+    define(sessions, quiet_hours={"start": "21:00", "end": "08:00"})
+    clock = Clock(LATE_EVENING)
+    engine = make_engine(settings, warehouse, sessions, clock=clock)
+    deferred = engine.run("welcome", requested_by="test")
+    with sessions() as session, session.begin():  # one click, in the middle of her night
+        suppress_immediately(
+            session, channel="email", address="night@example.com", reason="one-click"
+        )
+
+    clock.now = UTC_MORNING
+    [done] = deliver_due_runs(engine)
+
+    assert done.run_id == deferred.run_id and done.status == "completed"
+    assert done.counts == {"excluded": 1}
+    assert sink.received == []
+    assert message_states(warehouse)[(deferred.run_id, "night")] == ("excluded", "suppressed")
+
+
+@pytest.mark.postgres
+def test_superseding_and_the_due_pass_hold_with_the_ops_store_on_postgresql(
+    settings, warehouse, sink, postgres_url
+):
+    ops = create_ops_engine(postgres_url)
+    create_schema(ops)
+    sessions = ops_sessionmaker(ops)
+    add_profile(warehouse, "night", tz="UTC", first_name="Nat")
+    add_profile(warehouse, "day", tz=DAYTIME_ZONE)
+    define(sessions, mode="upsert", quiet_hours={"start": "21:00", "end": "08:00"})
+    clock = Clock(LATE_EVENING)
+    engine = make_engine(settings, warehouse, sessions, clock=clock)
+    first = engine.run("welcome", requested_by="test")
+    warehouse.execute(
+        "update analytics.segment_test set first_name = 'Natalie' where profile_id = 'night'"
+    )
+    clock.now = LATE_EVENING + timedelta(hours=1)
+    second = engine.run("welcome", requested_by="test")
+    clock.now = UTC_MORNING
+    passes = deliver_due_runs(engine)
+
+    assert first.status == second.status == "deferred"
+    assert {p.status for p in passes} == {"completed"}
+    assert received_by_address(sink) == {"day@example.com": 1, "night@example.com": 1}
+    states = message_states(warehouse)
+    assert states[(first.run_id, "night")] == ("cancelled", "superseded")
+    assert states[(second.run_id, "night")] == ("sent", None)
