@@ -60,11 +60,32 @@ DUCKDB_DEFAULT_MEMORY_LIMIT = "80%"
 
 def dbt_env(settings: Settings) -> dict[str, str]:
     """The environment variables `dbt/profiles.yml` reads, derived from settings."""
-    return {
+    env = {
         "TIDEMARK_DUCKDB_PATH": str(settings.duckdb_file),
         "TIDEMARK_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit or DUCKDB_DEFAULT_MEMORY_LIMIT,
         "DBT_PROFILES_DIR": str(settings.dbt_project_dir),
     }
+    if settings.warehouse == "clickhouse":
+        env |= _clickhouse_env(settings)
+    elif settings.warehouse == "snowflake":
+        env |= _snowflake_env(settings)
+    return env
+
+
+def _clickhouse_env(settings: Settings) -> dict[str, str]:
+    return {
+        "TIDEMARK_CLICKHOUSE_HOST": settings.clickhouse_host or "localhost",
+        "TIDEMARK_CLICKHOUSE_PORT": str(settings.clickhouse_port),
+        "TIDEMARK_CLICKHOUSE_USER": settings.clickhouse_user,
+        "TIDEMARK_CLICKHOUSE_PASSWORD": settings.clickhouse_password.get_secret_value(),
+        "TIDEMARK_CLICKHOUSE_DATABASE": settings.clickhouse_database,
+        "TIDEMARK_CLICKHOUSE_SECURE": str(settings.clickhouse_secure).lower(),
+    }
+
+
+def _snowflake_env(settings: Settings) -> dict[str, str]:
+    args = settings.snowflake_connect_args()
+    return {f"TIDEMARK_SNOWFLAKE_{name.upper()}": str(value) for name, value in args.items()}
 
 
 def export_dbt_env(settings: Settings) -> None:

@@ -28,12 +28,16 @@ from connectors.warehouse.arrow_types import naive_utc_timestamps
 from connectors.warehouse.base import Params, Warehouse, WarehouseSession
 from connectors.warehouse.portable_sql import engine_statements
 
-#: Session settings our DuckDB-dialect DDL relies on: `CREATE TABLE` without an engine or
-#: key makes a MergeTree ordered by nothing, and timestamps are read and written in UTC.
+#: Session settings our DuckDB-dialect SQL relies on: `CREATE TABLE` without an engine or
+#: key makes a MergeTree ordered by nothing, timestamps are read and written in UTC, and NULLs
+#: behave as in standard SQL (outer-join misses are NULL, not 0 or ''; CAST keeps NULL) —
+#: the last two as dbt/profiles.yml sets them for the models.
 SESSION_SETTINGS: dict[str, Any] = {
     "default_table_engine": "MergeTree",
     "create_table_empty_primary_key_by_default": 1,
     "session_timezone": "UTC",
+    "join_use_nulls": 1,
+    "cast_keep_nullable": 1,
 }
 
 _MICROSECOND_TIMESTAMP = exp.DataType.build("DateTime64(6)", dialect="clickhouse")

@@ -9,3 +9,8 @@
 {% macro default__email_domain(column) -%}
     lower(split_part({{ column }}, '@', 2))
 {%- endmacro %}
+
+{# ClickHouse has no split_part; arrayElement past the end gives '', as split_part does. #}
+{% macro clickhouse__email_domain(column) -%}
+    lower(arrayElement(splitByChar('@', {{ column }}), 2))
+{%- endmacro %}

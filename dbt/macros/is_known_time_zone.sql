@@ -18,3 +18,7 @@
 {% macro duckdb__is_known_time_zone(column) -%}
     coalesce({{ column }} in (select tz.name from pg_timezone_names() as tz), false)
 {%- endmacro %}
+
+{% macro clickhouse__is_known_time_zone(column) -%}
+    coalesce({{ column }} in (select tz.time_zone from system.time_zones as tz), false)
+{%- endmacro %}

@@ -19,3 +19,7 @@
 {% macro duckdb__is_valid_email(column) -%}
     coalesce(regexp_full_match({{ column }}, '{{ email_pattern() }}'), false)
 {%- endmacro %}
+
+{% macro clickhouse__is_valid_email(column) -%}
+    coalesce(match({{ column }}, '{{ email_pattern() }}'), false)
+{%- endmacro %}

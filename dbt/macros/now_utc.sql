@@ -14,3 +14,11 @@
 {% macro duckdb__now_utc() -%}
     (current_timestamp at time zone 'UTC')
 {%- endmacro %}
+
+{% macro clickhouse__now_utc() -%}
+    now64(6, 'UTC')
+{%- endmacro %}
+
+{% macro snowflake__now_utc() -%}
+    cast(convert_timezone('UTC', current_timestamp()) as timestamp_ntz)
+{%- endmacro %}

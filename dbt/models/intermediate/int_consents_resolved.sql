@@ -94,8 +94,10 @@ profile_channels as (
 
 final as (
     select
-        profile_channels.profile_id,
-        profile_channels.channel,
+        -- Named explicitly: ClickHouse names a column read from a join where several inputs
+        -- have it after its qualifier (`profile_channels.profile_id`).
+        profile_channels.profile_id as profile_id,  -- noqa: AL09
+        profile_channels.channel as channel,  -- noqa: AL09
         coalesce(latest.status, 'never_asked') as consent_status,
         current_status_runs.status_since as consent_at,
         latest.occurred_at as last_consent_event_at

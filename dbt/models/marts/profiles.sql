@@ -47,7 +47,9 @@ sms_suppressions as (
 
 joined as (
     select
-        profiles.profile_id,
+        -- Named explicitly: over several joins ClickHouse names a column that more than one
+        -- input has after its qualifier (`profiles.profile_id`).
+        profiles.profile_id as profile_id,  -- noqa: AL09
         profiles.email,
         profiles.phone,
         profiles.first_name,
