@@ -7,6 +7,7 @@ built with `dbt build --target <engine>` through `run_dbt`, as `tidemark build` 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,23 +32,50 @@ Memberships = dict[str, list[str]]
 
 
 @pytest.fixture(scope="module")
-def landing(tmp_path_factory: pytest.TempPathFactory) -> LocalLandingZone:
-    zone = LocalLandingZone(tmp_path_factory.mktemp("landing"))
-    write_demo_data(zone, 300, seed=11, now=NOW)
-    return zone
+def landings(tmp_path_factory: pytest.TempPathFactory) -> tuple[LocalLandingZone, ...]:
+    """Two deliveries of demo data; the second revises profiles and repeats event ids."""
+    zones = []
+    for seed in (11, 12):
+        zone = LocalLandingZone(tmp_path_factory.mktemp(f"landing-{seed}"))
+        write_demo_data(zone, 200, seed=seed, now=NOW)
+        zones.append(zone)
+    return tuple(zones)
 
 
 def build_segments(
     settings: Settings,
-    landing: LocalLandingZone,
+    rounds: Sequence[Sequence[LocalLandingZone]],
     run_dir: Path,
     dbt_vars: dict[str, Any] | None = None,
     dbt_flags: tuple[str, ...] = (),
 ) -> Memberships:
-    """Load the landing zone, build the segments and their parents, read who is in each."""
+    """Per round, load the landing zones and build; then read who is in each segment.
+
+    A second round makes the incremental marts (`events`, `message_events`) run their
+    incremental strategy on the engine rather than only create their tables.
+    """
     warehouse = open_warehouse(settings)
-    loaded = load_landing_files(landing, warehouse, now=NOW)
-    assert not loaded.with_status("quarantined")
+    for zones in rounds:
+        for zone in zones:
+            loaded = load_landing_files(zone, warehouse, now=NOW)
+            assert not loaded.with_status("quarantined")
+        run_build(settings, run_dir, dbt_vars, dbt_flags)
+    return {
+        segment: sorted(
+            warehouse.query_arrow(f"select profile_id from analytics.{segment}")
+            .column("profile_id")
+            .to_pylist()
+        )
+        for segment in SEGMENTS
+    }
+
+
+def run_build(
+    settings: Settings,
+    run_dir: Path,
+    dbt_vars: dict[str, Any] | None,
+    dbt_flags: tuple[str, ...],
+) -> None:
     with pytest.MonkeyPatch.context() as patch:
         for name, value in dbt_env(settings).items():
             patch.setenv(name, value)  # restored after the build
@@ -66,22 +94,15 @@ def build_segments(
             extra_vars={"as_of": NOW.isoformat(sep=" "), **(dbt_vars or {})},
         )
     assert result.success, result.error or [(n.unique_id, n.message) for n in result.failed()]
-    return {
-        segment: sorted(
-            warehouse.query_arrow(f"select profile_id from analytics.{segment}")
-            .column("profile_id")
-            .to_pylist()
-        )
-        for segment in SEGMENTS
-    }
 
 
 @pytest.fixture(scope="module")
 def duckdb_memberships(
-    landing: LocalLandingZone, tmp_path_factory: pytest.TempPathFactory
+    landings: tuple[LocalLandingZone, ...], tmp_path_factory: pytest.TempPathFactory
 ) -> Memberships:
+    """The reference: DuckDB, everything loaded first, one full build."""
     home = tmp_path_factory.mktemp("duckdb")
-    return build_segments(Settings(home=home, warehouse="duckdb"), landing, home)
+    return build_segments(Settings(home=home, warehouse="duckdb"), [landings], home)
 
 
 def test_duckdb_segments_are_not_trivially_empty(duckdb_memberships):
@@ -91,24 +112,28 @@ def test_duckdb_segments_are_not_trivially_empty(duckdb_memberships):
 
 
 @pytest.mark.clickhouse
-def test_clickhouse_build_gives_duckdbs_segments(landing, tmp_path, duckdb_memberships):
+def test_clickhouse_full_then_incremental_build_gives_duckdbs_segments(
+    landings, tmp_path, duckdb_memberships
+):
     settings = Settings(home=tmp_path, warehouse="clickhouse")
+    rounds = [[landing] for landing in landings]
     with dbt_clickhouse_on_chdb(settings.clickhouse_dsn()):
-        memberships = build_segments(settings, landing, tmp_path)
+        memberships = build_segments(settings, rounds, tmp_path)
 
     assert memberships == duckdb_memberships
 
 
 @pytest.mark.snowflake
-def test_snowflake_build_gives_duckdbs_segments(
-    landing, tmp_path, duckdb_memberships, fakesnow_server, snowflake_database
+def test_snowflake_full_build_gives_duckdbs_segments(
+    landings, tmp_path, duckdb_memberships, fakesnow_server, snowflake_database
 ):
     settings = snowflake_settings(tmp_path, fakesnow_server, snowflake_database)
-    # fakesnow takes temporary tables by bare name only (dbt/macros/snowflake_temp_relation.sql),
-    # and then cannot describe them, which dbt's unit tests need: those run on the other two.
+    # fakesnow takes temporary tables by bare name only (dbt/macros/snowflake_temp_relation.sql)
+    # and then cannot describe them. dbt needs that for unit tests (they run on the other two
+    # engines) and for an incremental run's schema check, so Snowflake gets one full build.
     memberships = build_segments(
         settings,
-        landing,
+        [landings],
         tmp_path,
         dbt_vars={"unqualified_temp_relations": True},
         dbt_flags=("--exclude-resource-type", "unit_test"),
