@@ -140,9 +140,11 @@ def compare(treatment: Arm, control: Arm, *, higher_is_better: bool = True) -> C
         return Comparison()
     absolute = treatment.mean - control.mean
     vt, vc = treatment.variance, control.variance
-    if control.mean == 0 or vt is None or vc is None:
+    if control.mean == 0:
         return Comparison(absolute_lift=absolute)
     lift = treatment.mean / control.mean - 1
+    if vt is None or vc is None:
+        return Comparison(absolute_lift=absolute, relative_lift=lift)
     variance = vt / (treatment.users * control.mean**2) + vc * treatment.mean**2 / (
         control.users * control.mean**4
     )
