@@ -91,6 +91,7 @@ def _serve(settings: Settings) -> None:
         "-h", "127.0.0.1", "-p", str(DAGSTER_PORT),
     ]  # fmt: skip
     api = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(API_PORT)]
+    _release_warehouse_file()
     _print_first_token(settings)
     console.print(
         f"\nDashboards and API on [bold]http://127.0.0.1:{API_PORT}[/] · "
@@ -107,6 +108,20 @@ def _serve(settings: Settings) -> None:
                 process.send_signal(signal.SIGINT)
         for process in processes:
             process.wait(timeout=30)
+
+
+def _release_warehouse_file() -> None:
+    """Close the DuckDB file dbt-duckdb keeps open in this process after the build step.
+
+    While this process serves, the API and Dagster (other processes) must be able to open
+    the warehouse; DuckDB admits no other process while one holds the file.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()  # type: ignore[no-untyped-call]
 
 
 def _print_first_token(settings: Settings) -> None:
