@@ -5,11 +5,14 @@ The same client code reaches a ClickHouse server (`clickhouse://user:password@ho
 what the tests run against.
 
 ClickHouse has no multi-statement transactions. A session's `begin` therefore defers its
-writes and `commit` applies them in order; `rollback` drops them. That keeps the loader's
-"rows and manifest row together" for every failure before commit (bad file, lost race seen
-at the manifest check); a crash *during* commit can leave a file's rows without its
-manifest row, and the file is then loaded again. The dbt staging layer deduplicates every
-raw dataset by its key, so such a repeat never reaches a mart.
+writes and `commit` applies them in order; `rollback` drops those not yet applied. A read
+inside the transaction first applies what is pending, so the session reads its own writes
+(a plan reads the temporary tables it just filled); a rollback after such a read cannot
+undo what was applied. The loader reads only before it writes, so a file's rows and its
+manifest row go in together for every failure before commit (bad file, lost race seen at
+the manifest check); a crash *during* commit can leave a file's rows without its manifest
+row, and the file is then loaded again. The dbt staging layer deduplicates every raw
+dataset by its key, so such a repeat never reaches a mart.
 """
 
 from __future__ import annotations
@@ -50,11 +53,14 @@ def adapt_for_clickhouse(node: exp.Expression) -> exp.Expression:
     - DuckDB's TIMESTAMP has microseconds; sqlglot writes ClickHouse's DateTime (seconds).
     - A column declared NOT NULL (or PRIMARY KEY) must not get sqlglot's Nullable() wrapper:
       ClickHouse refuses `Nullable(String) NOT NULL` and nullable sorting keys.
+    - ClickHouse's DELETE needs a WHERE clause; deleting every row says `where true`.
     """
     if isinstance(node, exp.DataType) and node.is_type(*_NAIVE_TIMESTAMP_TYPES):
         adapted = _MICROSECOND_TIMESTAMP.copy()
         adapted.set("nullable", node.args.get("nullable"))
         return adapted
+    if isinstance(node, exp.Delete) and node.args.get("where") is None:
+        return node.where("true")
     if isinstance(node, exp.ColumnDef) and isinstance(node.args.get("kind"), exp.DataType):
         constraints = [c.args.get("kind") for c in node.args.get("constraints") or []]
         if any(
@@ -91,12 +97,21 @@ class ClickHouseSession(WarehouseSession):
             raise ValueError(f"a query must be one statement, got {len(statements)}")
         return statements[0]
 
+    def _apply_pending(self) -> None:
+        """Apply deferred writes, so a read in the transaction sees them."""
+        if self._deferred:
+            pending, self._deferred = self._deferred, []
+            for action in pending:
+                action()
+
     def query_arrow(self, sql: str, params: Params = None) -> pa.Table:
+        self._apply_pending()
         return naive_utc_timestamps(self.client.query_arrow(self._single(sql, params)))
 
     def query_batches(
         self, sql: str, params: Params = None, batch_rows: int = 100_000
     ) -> Iterator[pa.RecordBatch]:
+        self._apply_pending()
         # max_block_size is a hint (chDB returns bigger blocks), hence the re-chunking.
         stream = self.client.query_arrow_stream(
             self._single(sql, params), settings={"max_block_size": batch_rows}
@@ -118,9 +133,8 @@ class ClickHouseSession(WarehouseSession):
         self._deferred = []
 
     def commit(self) -> None:
-        deferred, self._deferred = self._deferred or [], None
-        for action in deferred:
-            action()
+        self._apply_pending()
+        self._deferred = None
 
     def rollback(self) -> None:
         self._deferred = None

@@ -115,6 +115,19 @@ def test_rollback_discards_and_commit_keeps(any_warehouse):
     assert any_warehouse.scalar("select name from app.people") == "ada"
 
 
+def test_a_transaction_reads_its_own_writes(any_warehouse):
+    create_people(any_warehouse)
+    with any_warehouse.session() as session:
+        session.begin()
+        session.insert_arrow("app.people", PEOPLE)
+        seen_inside = session.scalar("select count(*) from app.people")
+        session.execute("delete from app.people")
+        session.commit()
+
+    assert seen_inside == 3
+    assert any_warehouse.scalar("select count(*) from app.people") == 0
+
+
 def test_table_exists_whatever_case_the_catalog_keeps(any_warehouse):
     create_people(any_warehouse)
     assert any_warehouse.table_exists("app", "people")

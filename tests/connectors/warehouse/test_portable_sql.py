@@ -55,3 +55,8 @@ def test_clickhouse_keeps_microseconds_and_declared_nullability():
     assert (
         ddl == "CREATE TABLE t (a Nullable(DateTime64(6)), b String NOT NULL, c Nullable(String))"
     )
+
+
+def test_clickhouse_delete_of_every_row_gets_the_where_clause_it_requires():
+    warehouse = ClickHouseWarehouse("chdb:///unused")
+    assert warehouse.transpile("delete from t") == "DELETE FROM t WHERE TRUE"
