@@ -33,6 +33,9 @@ FRESH_FOR_S = 5.0
 RETRY_AFTER_S = 5
 """What a 503 tells clients to wait when there is no last good result yet."""
 
+MAX_ENTRIES = 512
+"""Distinct reads remembered (a query string can make new keys); the oldest go first."""
+
 
 class WarehouseRead(BaseModel):
     """A result read from the warehouse, with how fresh it is."""
@@ -100,4 +103,7 @@ class WarehouseReads:
                 self._computing.discard(key)
         with self._lock:
             self._entries[key] = _Entry(result, time.monotonic())
+            if len(self._entries) > MAX_ENTRIES:
+                oldest = min(self._entries, key=lambda k: self._entries[k].monotonic_at)
+                del self._entries[oldest]
         return result
