@@ -98,7 +98,11 @@ class ExperimentConfig(BaseModel):
         description="Seeds the assignment hash; defaults to the experiment id. Changing it "
         "reshuffles everyone not yet assigned.",
     )
-    variants: list[Variant] = Field(min_length=1)
+    variants: list[Variant] = Field(
+        min_length=1,
+        max_length=20,
+        description="At most 20 arms: the SRM test's chi-square macro is written out to 40 df.",
+    )
     holdout_percent: float = Field(default=0.0, ge=0, lt=100, allow_inf_nan=False)
     control: Control = Control.FIRST_VARIANT
     primary_metric: Metric = Metric.CONVERSION
