@@ -15,8 +15,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 
 from api.state import State
+from connectors.ops_store.engine import write_transaction
 from connectors.ops_store.models import TokenRole
-from connectors.ops_store.tokens import verify_token
+from connectors.ops_store.tokens import note_token_use, use_needs_noting, verify_token
 
 SESSION_COOKIE = "tidemark_token"
 """The dashboards keep the signed-in token in this HttpOnly, SameSite=Strict cookie."""
@@ -59,7 +60,7 @@ def authenticate(request: Request, state: State) -> Principal:
             "missing bearer token",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    with state.sessions.begin() as session:
+    with state.sessions() as session:
         token = verify_token(session, plaintext)
         if token is None:
             raise HTTPException(
@@ -67,7 +68,12 @@ def authenticate(request: Request, state: State) -> Principal:
                 "unknown or revoked token",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        return Principal(token_id=token.id, name=token.name, role=token.role)
+        principal = Principal(token_id=token.id, name=token.name, role=token.role)
+        stale = use_needs_noting(token)
+    if stale:
+        with write_transaction(state.sessions) as session:
+            note_token_use(session, principal.token_id)
+    return principal
 
 
 def require(role: TokenRole) -> Callable[..., Principal]:

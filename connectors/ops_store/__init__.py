@@ -63,7 +63,9 @@ from connectors.ops_store.tokens import (
     create_token,
     hash_token,
     list_tokens,
+    note_token_use,
     revoke_token,
+    use_needs_noting,
     verify_token,
 )
 
@@ -100,6 +102,7 @@ __all__ = [
     "list_tokens",
     "mark_request",
     "normalize_address",
+    "note_token_use",
     "ops_sessionmaker",
     "ops_store_url",
     "record_audit",
@@ -108,6 +111,7 @@ __all__ = [
     "start_write_transaction",
     "suppress_immediately",
     "suppressed_addresses",
+    "use_needs_noting",
     "utc_now",
     "verify_token",
 ]

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors.ops_store.column_types import utc_now
@@ -60,24 +60,46 @@ def create_token(
     return IssuedToken(token=token, plaintext=plaintext)
 
 
-def verify_token(
-    session: Session, plaintext: str, *, now: datetime | None = None
-) -> ApiToken | None:
-    """The live (not revoked) token matching `plaintext`, or None; notes when it was used."""
+def verify_token(session: Session, plaintext: str) -> ApiToken | None:
+    """The live (not revoked) token matching `plaintext`, or None. Reads only.
+
+    Noting the use is a separate write (`note_token_use`), so verifying never turns a read
+    transaction into a write: on SQLite two requests doing that at once fail with "database
+    is locked" instead of waiting their turn.
+    """
     if not plaintext.startswith(TOKEN_PREFIX):
         return None
-    token = session.scalars(
+    return session.scalars(
         select(ApiToken).where(
             ApiToken.token_hash == hash_token(plaintext), ApiToken.revoked_at.is_(None)
         )
     ).one_or_none()
-    if token is None:
-        return None
+
+
+def use_needs_noting(token: ApiToken, *, now: datetime | None = None) -> bool:
+    """Whether `last_used_at` is older than `LAST_USED_RESOLUTION` (or unset)."""
     moment = now or utc_now()
-    if token.last_used_at is None or moment - token.last_used_at >= LAST_USED_RESOLUTION:
-        token.last_used_at = moment
-        session.flush()
-    return token
+    return token.last_used_at is None or moment - token.last_used_at >= LAST_USED_RESOLUTION
+
+
+def note_token_use(session: Session, token_id: int, *, now: datetime | None = None) -> bool:
+    """Set `last_used_at` unless another request did within the resolution; True if set.
+
+    One conditional UPDATE, so concurrent requests with the same token write at most once.
+    """
+    moment = now or utc_now()
+    result = session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(
+                ApiToken.last_used_at.is_(None),
+                ApiToken.last_used_at <= moment - LAST_USED_RESOLUTION,
+            ),
+        )
+        .values(last_used_at=moment)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def revoke_token(session: Session, token_id: int, *, now: datetime | None = None) -> ApiToken:

@@ -44,6 +44,7 @@ from connectors.ops_store import (
     list_requests,
     list_tokens,
     mark_request,
+    note_token_use,
     ops_sessionmaker,
     ops_store_url,
     record_audit,
@@ -51,6 +52,7 @@ from connectors.ops_store import (
     schema_version,
     suppress_immediately,
     suppressed_addresses,
+    use_needs_noting,
     verify_token,
 )
 
@@ -628,14 +630,19 @@ def test_verify_accepts_live_tokens_only(sessions: sessionmaker[Session]) -> Non
         other = create_token(session, name="admin", role="admin", now=START)
     used_at = START + timedelta(days=1)
     with sessions.begin() as session:
-        token = verify_token(session, issued.plaintext, now=used_at)
+        token = verify_token(session, issued.plaintext)
         assert token is not None and token.role is TokenRole.VIEWER and token.name == "dashboard"
         assert verify_token(session, issued.plaintext + "x") is None
         assert verify_token(session, "not-a-token") is None
+        assert use_needs_noting(token, now=used_at)
+        assert note_token_use(session, token.id, now=used_at)
     with sessions.begin() as session:
         # A second use within the minute does not rewrite last_used_at.
-        token = verify_token(session, issued.plaintext, now=used_at + timedelta(seconds=30))
+        later = used_at + timedelta(seconds=30)
+        assert not note_token_use(session, issued.token.id, now=later)
+        token = verify_token(session, issued.plaintext)
         assert token is not None and token.last_used_at == used_at
+        assert not use_needs_noting(token, now=later)
         revoke_token(session, issued.token.id, now=used_at + timedelta(hours=1))
     with sessions() as session:
         assert verify_token(session, issued.plaintext) is None
