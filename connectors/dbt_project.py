@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -92,6 +93,27 @@ def export_dbt_env(settings: Settings) -> None:
     """Make dbt subprocesses (dagster-dbt runs dbt as one) see the configured warehouse."""
     settings.duckdb_file.parent.mkdir(parents=True, exist_ok=True)
     os.environ.update(dbt_env(settings))
+
+
+@contextmanager
+def dbt_environment(settings: Settings) -> Iterator[None]:
+    """`settings`' dbt variables in `os.environ` for an in-process dbt run, then as before.
+
+    In-process dbt reads `env_var()` from `os.environ`; leaving them set would make every later
+    `Settings()` in the process (they share the TIDEMARK_* names) point at this warehouse.
+    """
+    settings.duckdb_file.parent.mkdir(parents=True, exist_ok=True)
+    wanted = dbt_env(settings)
+    before = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def target_path(settings: Settings) -> Path:
@@ -186,7 +208,6 @@ def run_dbt(
     """
     from dbt.cli.main import dbtRunner
 
-    export_dbt_env(settings)
     progress = progress or BuildProgress()
     nodes: list[NodeResult] = []
 
@@ -204,7 +225,8 @@ def run_dbt(
     if extra_vars:
         args += ["--vars", json.dumps(extra_vars)]
     started = time.perf_counter()
-    outcome = dbtRunner(callbacks=[on_event]).invoke(args)
+    with dbt_environment(settings):
+        outcome = dbtRunner(callbacks=[on_event]).invoke(args)
     error = str(outcome.exception) if outcome.exception else None
     return BuildResult(
         success=bool(outcome.success),
