@@ -1,3 +1,7 @@
 """Shared pytest plugins: fixtures for the services tests talk to (see tests/fixtures/)."""
 
-pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.s3_server"]
+pytest_plugins = [
+    "tests.fixtures.postgres",
+    "tests.fixtures.s3_server",
+    "tests.fixtures.environment_guard",
+]

@@ -89,12 +89,6 @@ def _snowflake_env(settings: Settings) -> dict[str, str]:
     return {f"TIDEMARK_SNOWFLAKE_{name.upper()}": str(value) for name, value in args.items()}
 
 
-def export_dbt_env(settings: Settings) -> None:
-    """Make dbt subprocesses (dagster-dbt runs dbt as one) see the configured warehouse."""
-    settings.duckdb_file.parent.mkdir(parents=True, exist_ok=True)
-    os.environ.update(dbt_env(settings))
-
-
 @contextmanager
 def dbt_environment(settings: Settings) -> Iterator[None]:
     """`settings`' dbt variables in `os.environ` for an in-process dbt run, then as before.

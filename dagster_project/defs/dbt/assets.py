@@ -9,9 +9,10 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from connectors.dbt_project import dbt_environment
 from dagster_project.defs.dbt.project import tidemark_dbt_project
 from dagster_project.defs.dbt.translator import TidemarkDbtTranslator
-from dagster_project.resources import WAREHOUSE_WRITERS_POOL
+from dagster_project.resources import WAREHOUSE_WRITERS_POOL, TidemarkResource
 
 
 @dbt_assets(
@@ -20,6 +21,14 @@ from dagster_project.resources import WAREHOUSE_WRITERS_POOL
     dagster_dbt_translator=TidemarkDbtTranslator(),
     pool=WAREHOUSE_WRITERS_POOL,
 )
-def tidemark_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """`dbt build` of the selected models: run, then test, each model in dependency order."""
-    yield from dbt.cli(["build"], context=context).stream()
+def tidemark_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, tidemark: TidemarkResource
+) -> Iterator[Any]:
+    """`dbt build` of the selected models: run, then test, each model in dependency order.
+
+    dbt runs as a subprocess, started inside `dbt_environment` so it inherits the configured
+    warehouse's variables without them staying in this process's environment.
+    """
+    with dbt_environment(tidemark.settings()):
+        invocation = dbt.cli(["build"], context=context)
+    yield from invocation.stream()
