@@ -1,7 +1,7 @@
-"""Experiment results, from `analytics.experiment_results` once that model exists.
+"""Experiment results, from `analytics.experiment_results`.
 
-The model is owned by the experiments work; until it is built this read answers an empty
-list with a note instead of failing, so pages and clients can be written against it now.
+Until the first `dbt build` creates the model this read answers an empty list with a note
+instead of failing.
 """
 
 from __future__ import annotations
@@ -31,10 +31,13 @@ def _read(warehouse: Warehouse, now: datetime, experiment: str | None) -> Experi
             return ExperimentResults(
                 as_of=now, results=[], count=0, note=f"{RESULTS} has not been built yet"
             )
-        columns = session.query_arrow(f"select * from {RESULTS} limit 0").column_names
-        where = "where experiment = $experiment" if experiment and "experiment" in columns else ""
-        params = {"limit": MAX_ROWS} | ({"experiment": experiment} if where else {})
-        rows = session.query_arrow(f"select * from {RESULTS} {where} limit $limit", params)
+        where = "where experiment_id = $experiment" if experiment else ""
+        params = {"limit": MAX_ROWS} | ({"experiment": experiment} if experiment else {})
+        rows = session.query_arrow(
+            f"select * from {RESULTS} {where} "
+            "order by experiment_id, metric, is_control desc, variant limit $limit",
+            params,
+        )
     results = rows.to_pylist()
     return ExperimentResults(as_of=now, results=results, count=len(results))
 
