@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -108,6 +110,35 @@ def dbt_environment(settings: Settings) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+PUBLISHED_ARTIFACTS = ("manifest.json", "run_results.json", "partial_parse.msgpack")
+
+
+@contextmanager
+def _published_artifacts(settings: Settings, command: list[str]) -> Iterator[Path | None]:
+    """Let dbt write into a private target folder, then move its artifacts into place whole.
+
+    dbt writes `manifest.json` in place, so a process reading it (the API, the engine, another
+    build) while a parse or build rewrites it would read half a file. A rename is atomic: readers
+    see the old manifest or the new one. A command that names its own --target-path keeps it.
+    """
+    if "--target-path" in command:
+        yield None
+        return
+    shared = target_path(settings)
+    private = shared / f".run-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    private.mkdir(parents=True)
+    partial_parse = shared / "partial_parse.msgpack"
+    if partial_parse.exists():
+        shutil.copy2(partial_parse, private / partial_parse.name)
+    try:
+        yield private
+        for name in PUBLISHED_ARTIFACTS:
+            if (private / name).exists():
+                (private / name).replace(shared / name)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def target_path(settings: Settings) -> Path:
@@ -219,7 +250,9 @@ def run_dbt(
     if extra_vars:
         args += ["--vars", json.dumps(extra_vars)]
     started = time.perf_counter()
-    with dbt_environment(settings):
+    with dbt_environment(settings), _published_artifacts(settings, command) as private_target:
+        if private_target is not None:
+            args += ["--target-path", str(private_target)]
         outcome = dbtRunner(callbacks=[on_event]).invoke(args)
     error = str(outcome.exception) if outcome.exception else None
     return BuildResult(
