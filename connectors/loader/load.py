@@ -101,8 +101,7 @@ def pending_files(
     if keys is not None:
         wanted = set(keys)
         files = [f for f in files if f.key in wanted]
-    with warehouse.session() as session:
-        done = _loaded_keys(session, [f.key for f in files])
+    done = already_loaded(warehouse, [f.key for f in files])
     return [f for f in files if f.key not in done]
 
 
