@@ -672,6 +672,30 @@ def test_incremental_load_adds_new_rows_without_duplicates(
         "where profile_id = 'alice'",
     ) == [(Decimal("650.00"), 1)]
 
+    # A file loaded at the very instant of the newest processed load still counts as new: the
+    # marts skip only landing files they already hold, never a whole timestamp.
+    land(
+        warehouse,
+        "events",
+        [event("c9", "carol", "page_view", "2024-06-01 11:30:00")],
+        landing_key="events/4",
+        loaded_at="2024-06-01 13:00:00",
+    )
+    result = run_dbt_build(
+        warehouse,
+        work,
+        monkeypatch,
+        dbt_vars={"as_of": AS_OF},
+        extra_args=["--select", "events"],
+    )
+    assert result.success, failures(result)
+    assert query(
+        warehouse, "select landing_key from analytics.events where event_id = 'c9'"
+    ) == [("events/4",)]
+    assert query(warehouse, "select count(*) - count(distinct event_id) from analytics.events") == [
+        (0,)
+    ]
+
 
 def test_a_malformed_as_of_is_rejected_with_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -12,9 +12,8 @@ with
 events as (
     select * from {{ ref('stg_raw__events') }}
     {% if is_incremental() %}
-        -- Rows loaded since the last run. `>=` so that a batch sharing the last run's load time
-        -- is never skipped; reprocessing it is harmless with delete+insert on event_id.
-        where loaded_at >= (select max(this_events.loaded_at) from {{ this }} as this_events)
+        -- Rows of loads this model has not processed yet (see the macro for the tie rule).
+        where {{ loaded_since_last_run() }}
     {% endif %}
 ),
 
