@@ -23,7 +23,14 @@ from rich.table import Table
 
 from activation.overview import Overview, warehouse_overview
 from activation.segments import discover_segments
-from connectors.dbt_project import BuildProgress, BuildResult, NodeResult, load_manifest, run_dbt
+from connectors.dbt_project import (
+    BUILD_COMMAND,
+    BuildProgress,
+    BuildResult,
+    NodeResult,
+    load_manifest,
+    run_dbt,
+)
 from connectors.landing import open_landing_zone
 from connectors.loader import FileOutcome, LoadReport, load_landing_files, pending_files
 from connectors.settings import Settings
@@ -112,7 +119,7 @@ def load_step(settings: Settings, console: Console, timings: Timings) -> LoadRep
 def build_step(
     settings: Settings, console: Console, timings: Timings, select: str | None = None
 ) -> BuildResult:
-    command = ["build"] + (["--select", select] if select else [])
+    command = [*BUILD_COMMAND] + (["--select", select] if select else [])
     with _progress(console) as progress:
         task = progress.add_task("Building dbt models", total=None, detail="")
 

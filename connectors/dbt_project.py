@@ -57,6 +57,15 @@ class BuildProgress:
     on_node: Callable[[NodeResult], None] = lambda node: None
 
 
+BUILD_COMMAND = ("build", "--exclude-resource-type", "unit_test")
+"""`dbt build` as data runs it: models, snapshots, seeds and data tests, but no unit tests.
+
+Unit tests check model logic on fixed inputs, so their answer cannot change with the data; they
+belong to development and CI (`make test` runs them), as dbt recommends, not to every sync,
+where they cost seconds of every incremental build.
+"""
+
+
 DUCKDB_DEFAULT_MEMORY_LIMIT = "80%"
 """DuckDB's own default, stated so that an unset limit also resets one exported earlier."""
 

@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from connectors.dbt_project import dbt_environment
+from connectors.dbt_project import BUILD_COMMAND, dbt_environment
 from dagster_project.defs.dbt.project import tidemark_dbt_project
 from dagster_project.defs.dbt.translator import TidemarkDbtTranslator
 from dagster_project.resources import WAREHOUSE_WRITERS_POOL, TidemarkResource
@@ -24,11 +24,11 @@ from dagster_project.resources import WAREHOUSE_WRITERS_POOL, TidemarkResource
 def tidemark_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, tidemark: TidemarkResource
 ) -> Iterator[Any]:
-    """`dbt build` of the selected models: run, then test, each model in dependency order.
+    """`dbt build` of the selected models: run, then data-test, each in dependency order.
 
     dbt runs as a subprocess, started inside `dbt_environment` so it inherits the configured
     warehouse's variables without them staying in this process's environment.
     """
     with dbt_environment(tidemark.settings()):
-        invocation = dbt.cli(["build"], context=context)
+        invocation = dbt.cli([*BUILD_COMMAND], context=context)
     yield from invocation.stream()
