@@ -66,6 +66,19 @@ class WebhookContent(BaseModel):
     payload: dict[str, Any]
 
 
+class SendTime(StrEnum):
+    """When each planned message goes out.
+
+    immediate: as soon as planned (quiet hours still defer it).
+    recommended: at the next occurrence of the recipient's recommended local hour
+    (`analytics.send_time_recommendations`), then quiet hours, so a recommendation that falls
+    in them waits for their end.
+    """
+
+    IMMEDIATE = "immediate"
+    RECOMMENDED = "recommended"
+
+
 class QuietHours(BaseModel):
     """No message arrives between `start` and `end`, in the recipient's own time zone."""
 
@@ -108,6 +121,7 @@ class ActivationDefinition(BaseModel):
     limits: Limits = Limits()
     frequency_cap: FrequencyCap | None = FrequencyCap()
     quiet_hours: QuietHours | None = QuietHours()
+    send_time: SendTime = SendTime.IMMEDIATE
     description: str = ""
     owner: str | None = None
     declared_in: Literal["dbt", "api"] = "api"
@@ -141,6 +155,16 @@ class ActivationDefinition(BaseModel):
             raise ValueError(
                 f"channel {self.channel.value!r} needs a {expected.__name__} message, "
                 f"got {type(self.message).__name__}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _send_time_fits_channel(self) -> ActivationDefinition:
+        """A recommended hour is a person's reading habit; a webhook has no reader."""
+        if self.send_time is SendTime.RECOMMENDED and self.channel is Channel.WEBHOOK:
+            raise ValueError(
+                "send_time 'recommended' applies to email and sms; a webhook is sent "
+                "immediately (use send_time 'immediate')"
             )
         return self
 

@@ -4,9 +4,10 @@ Nothing about the audience leaves the warehouse here. The segment's rows are dif
 primary key and row hash against the activation's last delivered snapshot; the rows the
 mode wants are checked against consent, suppressions (the dbt model and the ops store's
 immediate ones), the rolling frequency cap and address duplicates; what passes gets a
-deterministic message id and a `send_after` (now, or the end of the recipient's quiet
-hours in their own time zone). Exclusions keep their reason. Re-planning the same run
-replaces its rows, so a crashed plan is simply run again.
+deterministic message id and a `send_after` (now or the recipient's recommended local hour,
+moved to the end of their quiet hours when it falls in them, in their own time zone).
+Exclusions keep their reason. Re-planning the same run replaces its rows, so a crashed plan
+is simply run again.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ from activation.experiments.tables import (
     register_experiment,
 )
 from activation.segments import Segment
+from activation.send_time import (
+    deferred_reason,
+    missing_recommendations,
+    recommended_hour_sql,
+    send_moment_sql,
+)
 from activation.warehouse_tables import SCHEMA, ensure_engine_tables
 from connectors.destinations.message import Channel
 from connectors.warehouse.base import Warehouse, WarehouseSession
@@ -126,14 +133,15 @@ def normalized_address_sql(channel: Channel) -> str:
     return _channel_columns(channel)["normalized"]
 
 
-def _quiet_hours_sql(definition: ActivationDefinition) -> str:
-    """`send_after` in UTC: now, or the end of the quiet window in the recipient's zone."""
+def _quiet_hours_sql(definition: ActivationDefinition, at: str = "$now") -> str:
+    """`send_after` in UTC: `at`, or the end of the quiet window `at` falls in, in the
+    recipient's zone."""
     quiet = definition.quiet_hours
     if quiet is None or definition.channel is Channel.WEBHOOK:
-        return "$now"
+        return at
     start = quiet.start.strftime("%H:%M:%S")
     end = quiet.end.strftime("%H:%M:%S")
-    local_now = "(($now at time zone 'UTC') at time zone r.time_zone)"
+    local_now = f"(({at} at time zone 'UTC') at time zone r.time_zone)"
     local_time = f"cast({local_now} as time)"
     if quiet.start > quiet.end:  # overnight window, e.g. 21:00-08:00
         in_window = f"({local_time} >= time '{start}' or {local_time} < time '{end}')"
@@ -146,7 +154,13 @@ def _quiet_hours_sql(definition: ActivationDefinition) -> str:
         end_day = f"cast({local_now} as date)"
     local_end = f"(cast({end_day} as timestamp) + interval '{end}')"
     utc_end = f"(({local_end} at time zone r.time_zone) at time zone 'UTC')"
-    return f"case when {in_window} then {utc_end} else $now end"
+    return f"case when {in_window} then {utc_end} else {at} end"
+
+
+def _send_after_sql(definition: ActivationDefinition) -> str:
+    """The send moment (now or the recommended hour), then quiet hours."""
+    moment = send_moment_sql(definition, "r.recommended_hour", "r.time_zone")
+    return _quiet_hours_sql(definition, at=moment)
 
 
 def _frequency_sql(definition: ActivationDefinition) -> tuple[str, str]:
@@ -210,6 +224,7 @@ def plan_sql(definition: ActivationDefinition, segment: Segment) -> str:
                d.change in ({changes}) as wanted,
                {columns["address"]} as address,
                coalesce(p.time_zone, 'UTC') as time_zone,
+               {recommended_hour_sql(definition, "d.profile_id")} as recommended_hour,
                {blocking_reason} as blocking_reason,
                {columns["normalized"]} as normalized_address
         from diff as d
@@ -234,7 +249,7 @@ def plan_sql(definition: ActivationDefinition, segment: Segment) -> str:
            r.variant,
            substr(sha256($activation || '/' || $run_id || '/' || r.profile_id), 1, 32)
                as message_id,
-           {delayed_sql(definition, _quiet_hours_sql(definition), "r.variant")} as send_after
+           {delayed_sql(definition, _send_after_sql(definition), "r.variant")} as send_after
     from assigned as r
     """
 
@@ -287,6 +302,9 @@ def plan_run(
         if not session.table_exists(*segment.relation.split(".", 1)):
             raise PlanError(f"segment model {segment.relation} has not been built yet")
         members = _check_keys(session, segment)
+        missing = missing_recommendations(session, definition)
+        if missing is not None:
+            raise PlanError(f"{missing} — nothing was sent")
         experiment = definition.experiment
         if experiment is not None:
             ensure_experiment_tables(session)
@@ -383,14 +401,15 @@ def _store(
         """,
         params,
     )
+    deferred = deferred_reason(definition)
     session.execute(
         f"""
         insert into {SCHEMA}.exclusions
         select $run_id, $activation, profile_id, $channel, address, reason, true, $now
         from _plan where wanted and reason is not null
         union all
-        select $run_id, $activation, profile_id, $channel, address, 'quiet_hours_deferred',
-               false, $now
+        select $run_id, $activation, profile_id, $channel, address, '{deferred}', false,
+               $now
         from _plan where wanted and reason is null and send_after > $now
         """,
         params,

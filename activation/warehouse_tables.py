@@ -2,8 +2,9 @@
 
 - `activation_runs`: one row per run, with its counts and timings.
 - `planned_messages`: one row per message a run planned (the plan, before the outbox).
-- `exclusions`: one row per member a run did not message, with the reason; deferrals by
-  quiet hours are here too, with `is_final = false`, and the message stays planned.
+- `exclusions`: one row per member a run did not message, with the reason; deferrals (by
+  quiet hours, `quiet_hours_deferred`, or waiting for the recommended send time,
+  `send_time_deferred`) are here too, with `is_final = false`, and the message stays planned.
 - `message_log`: one row per planned message and its latest state, mirrored from the
   ops store's outbox (the ledger), so analysts never need the ops store.
 - `activation_snapshots`: per activation, the members (and their row hashes) already

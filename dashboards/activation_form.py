@@ -87,6 +87,8 @@ def definition_document(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[s
         document["limits"] = {"max_change": int(max_change)}
     if form.get("quiet_hours") is None:
         document["quiet_hours"] = None
+    if form.get("send_time_recommended") is not None:
+        document["send_time"] = "recommended"
     experiment = _experiment(form, errors)
     if experiment is not None:
         document["experiment"] = experiment

@@ -238,6 +238,23 @@ def test_a_bad_form_comes_back_with_the_field_named_and_values_kept(site):
     assert 'value="shop@example.com"' in answer.text  # what was typed survives
 
 
+def test_the_form_can_send_at_each_recipients_recommended_hour(site):
+    client = site.client("marketer")
+    token = csrf_of(client.get("/activations/new").text)
+    saved = client.post(
+        "/activations",
+        data={**WELCOME_FORM, "send_time_recommended": "on", "csrf_token": token},
+    )
+    assert saved.status_code == 303
+    detail = client.get("/activations/loyal_thanks").text
+    assert "recommended hour" in detail
+    with site.state.sessions() as session:
+        from activation.catalog import list_activations
+
+        [saved_definition] = list_activations({"nodes": {}, "exposures": {}}, session)
+    assert saved_definition.send_time == "recommended"
+
+
 def test_preview_renders_the_message_for_a_sample_member(site):
     client = site.client("marketer")
     token = csrf_of(client.get("/activations/new").text)
