@@ -689,9 +689,9 @@ def test_incremental_load_adds_new_rows_without_duplicates(
         extra_args=["--select", "events"],
     )
     assert result.success, failures(result)
-    assert query(
-        warehouse, "select landing_key from analytics.events where event_id = 'c9'"
-    ) == [("events/4",)]
+    assert query(warehouse, "select landing_key from analytics.events where event_id = 'c9'") == [
+        ("events/4",)
+    ]
     assert query(warehouse, "select count(*) - count(distinct event_id) from analytics.events") == [
         (0,)
     ]
