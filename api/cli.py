@@ -297,6 +297,31 @@ def activation_approve(
     print_run(console, report)
 
 
+@activation_app.command("deliver-due")
+def activation_deliver_due() -> None:
+    """Deliver the messages of deferred runs whose send time has come (quiet hours ended).
+
+    What Dagster's deferred-deliveries sensor does, for installs without Dagster: run it
+    from cron every few minutes. Each run is delivered under its activation's lock, so a
+    concurrent run or pass is never doubled; what is not due yet is left waiting.
+    """
+    from activation.engine import ActivationRunError
+    from activation.from_settings import engine_from_settings
+    from api.activation_report import print_due_deliveries
+    from connectors.destinations.base import DestinationError
+
+    engine = engine_from_settings(get_settings())
+    try:
+        waiting = engine.deferred()
+        due = engine.due()
+        reports = [engine.deliver_due(run.run_id) for run in due]
+    except (ActivationRunError, DestinationError, LookupError, ValueError) as error:
+        raise _fail(str(error)) from error
+    print_due_deliveries(console, reports, engine.deferred(), checked=len(waiting))
+    if any(report.status == "failed" for report in reports):
+        raise typer.Exit(code=1)
+
+
 @activation_app.command("reconcile")
 def activation_reconcile() -> None:
     """Settle in-doubt messages from provider feedback (delivered, bounced, dropped...)."""
