@@ -6,6 +6,11 @@ settles it (any acceptance event — sent, delivered, deferred, open, click, bou
 proves the provider took it; `dropped` or `failed` proves it did not). Otherwise an operator
 decides: `sent` (leave it), `failed` (give up), or `resend` (send again, accepting the risk
 of a duplicate), and the decision is audited.
+
+Resent messages go back to `planned`, due at once. A run that had finished is reopened as
+`deferred` — waiting for the next delivery pass (Dagster's deferred-deliveries sensor, or
+`tidemark activation deliver-due`), which sends them and gives the run its final status and
+counts again; a run still in progress (or interrupted, to be resumed) sends them itself.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ from connectors.warehouse.base import Warehouse
 ACCEPTED = ("sent", "delivered", "deferred", "open", "click", "bounce", "complaint", "unsubscribe")
 REFUSED = ("dropped", "failed")
 FEEDBACK_TABLE = "analytics.message_events"
+IN_PROGRESS = frozenset(
+    {RunStatus.PLANNING, RunStatus.AWAITING_APPROVAL, RunStatus.ENQUEUED, RunStatus.DELIVERING}
+)
 LOOKUP_BATCH = 5_000
 
 
@@ -110,25 +118,37 @@ def resolve_in_doubt(
             .execution_options(synchronize_session=False)
         )
         count = int(getattr(result, "rowcount", 0) or 0)
-        if decision is Decision.RESEND and count:
-            # Reopen the run so the next `run` of its activation delivers them.
-            session.execute(
-                update(ActivationRun)
-                .where(ActivationRun.run_id == run_id)
-                .values(
-                    status=RunStatus.DELIVERING,
-                    finished_at=None,
-                    status_reason=f"{count} in-doubt messages to resend ({actor})",
-                    updated_at=now,
-                )
-            )
+        run = session.get(ActivationRun, run_id)
+        status_before = run.status.value if run is not None else None
+        if run is not None and decision is Decision.RESEND and count:
+            _reopen_for_resend(run, count, actor, now)
         record_audit(
             session,
             actor=actor,
             action=f"activation_run.resolve_in_doubt.{decision.value}",
             resource_type="activation_run",
             resource_id=run_id,
-            before={"in_doubt": count},
-            after={"state": new_state.value, "messages": count},
+            before={"in_doubt": count, "run_status": status_before},
+            after={
+                "state": new_state.value,
+                "messages": count,
+                "run_status": run.status.value if run is not None else None,
+            },
         )
     return count
+
+
+def _reopen_for_resend(run: ActivationRun, count: int, actor: str, now: datetime) -> None:
+    """Leave a finished run `deferred`, so the next delivery pass sends what is resent.
+
+    A run in progress, or interrupted and resumed by its activation's next trigger, carries
+    on delivering its planned messages, the resent ones with them: its status stays.
+    """
+    if run.status in IN_PROGRESS:
+        return
+    run.status = RunStatus.DEFERRED
+    run.finished_at = None
+    run.status_reason = (
+        f"{count} in-doubt messages to resend ({actor}); the next delivery pass sends them"
+    )
+    run.updated_at = now

@@ -343,14 +343,34 @@ def activation_resolve(
 ) -> None:
     """Settle a run's in-doubt messages by an operator's decision."""
     from activation.from_settings import ops_sessions
+    from activation.mirror import mirror_run
     from activation.reconcile import Decision, resolve_in_doubt
+    from connectors.ops_store.delivery_models import ActivationRun, RunStatus
 
     try:
         chosen = Decision(decision)
     except ValueError:
         raise _fail("--decision must be one of: sent, failed, resend") from None
-    count = resolve_in_doubt(ops_sessions(get_settings()), run_id, chosen, actor=actor)
+    settings = get_settings()
+    sessions = ops_sessions(settings)
+    count = resolve_in_doubt(sessions, run_id, chosen, actor=actor)
     console.print(f"{count:,} in-doubt messages of run {run_id} marked {chosen.value}")
+    with sessions() as session:
+        run = session.get(ActivationRun, run_id)
+    if run is None:
+        return
+    if run.status is RunStatus.DEFERRED and chosen is Decision.RESEND:
+        console.print(
+            f"run {run_id} is deferred until the next delivery pass sends them "
+            "(Dagster's sensor, or `tidemark activation deliver-due`)"
+        )
+    try:
+        mirror_run(sessions, open_warehouse(settings), run_id)
+    except WarehouseBusyError:
+        console.print(
+            "[yellow]the warehouse is busy:[/] run this again later to update its copy of the "
+            "run in tidemark.activation_runs"
+        )
 
 
 @app.command()
