@@ -33,7 +33,7 @@ from connectors.destinations.message import (
     OutboundMessage,
     SendOutcome,
 )
-from connectors.destinations.rate_limit import TokenBucket
+from connectors.destinations.rate_limit import RateLimiter, TokenBucket
 from connectors.destinations.secrets import SecretFilter
 
 logger = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class Destination(ABC):
     default_rate_limit_per_s: ClassVar[float]
 
     def __init__(
-        self, config: DestinationSettings, *, rate_limiter: TokenBucket | None = None
+        self, config: DestinationSettings, *, rate_limiter: RateLimiter | None = None
     ) -> None:
         self.batch_size = config.batch_size or self.default_batch_size
         self.rate_limiter = rate_limiter or TokenBucket(

@@ -18,9 +18,26 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 # Float arithmetic on refills may leave a bucket a hair short of a whole token.
 _EPSILON = 1e-9
+
+
+class RateLimiter(Protocol):
+    """What a destination needs from its rate limit; a bucket in this process or a shared one."""
+
+    @property
+    def rate_per_s(self) -> float: ...
+
+    @property
+    def burst(self) -> int: ...
+
+    def set_rate(self, rate_per_s: float, burst: int | None = None) -> None: ...
+
+    def acquire(self, n: int = 1) -> float: ...
+
+    def penalize(self, seconds: float) -> None: ...
 
 
 class TokenBucket:
@@ -37,7 +54,7 @@ class TokenBucket:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._rate, self._capacity = _validated(rate_per_s, burst)
+        self._rate, self._capacity = validated_rate(rate_per_s, burst)
         self._tokens = float(self._capacity)  # a fresh bucket may send its burst at once
         self._updated = clock()
         self._blocked_until = -math.inf
@@ -55,21 +72,15 @@ class TokenBucket:
         """Change the rate (e.g. to the provider's reported quota); tokens held are kept."""
         with self._lock:
             self._refill(self._clock())
-            self._rate, self._capacity = _validated(rate_per_s, burst)
+            self._rate, self._capacity = validated_rate(rate_per_s, burst)
             self._tokens = min(self._tokens, float(self._capacity))
 
     def acquire(self, n: int = 1) -> float:
         """Take n tokens, waiting until they exist; returns the seconds spent waiting."""
-        if n < 1:
-            raise ValueError(f"acquire needs at least one token, got {n}")
         waited = 0.0
         while True:
             with self._lock:
-                if n > self._capacity:
-                    raise ValueError(
-                        f"cannot take {n} tokens at once from a bucket holding at most "
-                        f"{self._capacity}; send smaller requests"
-                    )
+                check_take(n, self._capacity)
                 now = self._clock()
                 self._refill(now)
                 if now >= self._blocked_until and self._tokens >= n - _EPSILON:
@@ -99,7 +110,18 @@ class TokenBucket:
             self._updated = now
 
 
-def _validated(rate_per_s: float, burst: int | None) -> tuple[float, int]:
+def check_take(n: int, capacity: int) -> None:
+    """Refuse a take no bucket of this capacity could ever grant (it would wait forever)."""
+    if n < 1:
+        raise ValueError(f"acquire needs at least one token, got {n}")
+    if n > capacity:
+        raise ValueError(
+            f"cannot take {n} tokens at once from a bucket holding at most {capacity}; "
+            "send smaller requests"
+        )
+
+
+def validated_rate(rate_per_s: float, burst: int | None) -> tuple[float, int]:
     if not math.isfinite(rate_per_s) or rate_per_s <= 0:
         raise ValueError(f"rate_per_s must be a positive number, got {rate_per_s}")
     capacity = burst if burst is not None else max(1, math.floor(rate_per_s))

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import SecretStr, ValidationError
 
 from connectors.destinations.base import Destination, DestinationConfigError
-from connectors.destinations.rate_limit import TokenBucket
+from connectors.destinations.rate_limit import RateLimiter
 from connectors.destinations.sendgrid import SendGridDestination
 from connectors.destinations.ses import SesDestination
 from connectors.destinations.sms import SmsDestination
@@ -52,7 +52,7 @@ def build_destination(
     config: Mapping[str, Any],
     secrets: Mapping[str, str] | None = None,
     *,
-    rate_limiter: TokenBucket | None = None,
+    rate_limiter: RateLimiter | None = None,
 ) -> Destination:
     """A destination of `kind`, configured; `rate_limiter` shares a bucket between workers."""
     cls = _destination_class(kind)

@@ -37,7 +37,7 @@ from connectors.destinations.errors import (
 )
 from connectors.destinations.http_exchange import HttpAnswer, exchange, provider_client
 from connectors.destinations.message import Channel, OutboundMessage, SendOutcome
-from connectors.destinations.rate_limit import TokenBucket
+from connectors.destinations.rate_limit import RateLimiter
 from connectors.destinations.shared_body import BodyPieces, RequestPacking, shared_body
 
 MAX_PERSONALIZATIONS = 1000
@@ -62,7 +62,7 @@ class SendGridDestination(Destination):
     default_batch_size: ClassVar[int] = 5 * MAX_PERSONALIZATIONS
     default_rate_limit_per_s: ClassVar[float] = 1000.0
 
-    def __init__(self, config: SendGridConfig, *, rate_limiter: TokenBucket | None = None) -> None:
+    def __init__(self, config: SendGridConfig, *, rate_limiter: RateLimiter | None = None) -> None:
         super().__init__(config, rate_limiter=rate_limiter)
         self.config = config
         self._base_url = config.base_url.rstrip("/")

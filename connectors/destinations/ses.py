@@ -38,7 +38,7 @@ from connectors.destinations.errors import (
     classify_ses_client_error,
 )
 from connectors.destinations.message import Channel, OutboundMessage, SendOutcome
-from connectors.destinations.rate_limit import TokenBucket
+from connectors.destinations.rate_limit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class SesDestination(Destination):
     default_batch_size: ClassVar[int] = 50
     default_rate_limit_per_s: ClassVar[float] = 1.0  # the SES sandbox rate, until check()
 
-    def __init__(self, config: SesConfig, *, rate_limiter: TokenBucket | None = None) -> None:
+    def __init__(self, config: SesConfig, *, rate_limiter: RateLimiter | None = None) -> None:
         super().__init__(config, rate_limiter=rate_limiter)
         self.config = config
         session = boto3.session.Session(

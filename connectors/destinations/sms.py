@@ -28,7 +28,7 @@ from connectors.destinations.errors import (
 )
 from connectors.destinations.http_exchange import HttpAnswer, exchange, provider_client
 from connectors.destinations.message import Channel, OutboundMessage, SendOutcome
-from connectors.destinations.rate_limit import TokenBucket
+from connectors.destinations.rate_limit import RateLimiter
 
 MESSAGE_ID_PARAMETER = "tidemark_message_id"
 API_VERSION = "2010-04-01"
@@ -58,7 +58,7 @@ class SmsDestination(Destination):
     default_batch_size: ClassVar[int] = 50
     default_rate_limit_per_s: ClassVar[float] = 10.0
 
-    def __init__(self, config: SmsConfig, *, rate_limiter: TokenBucket | None = None) -> None:
+    def __init__(self, config: SmsConfig, *, rate_limiter: RateLimiter | None = None) -> None:
         super().__init__(config, rate_limiter=rate_limiter)
         self.config = config
         self._account_url = (

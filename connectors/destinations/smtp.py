@@ -41,7 +41,7 @@ from connectors.destinations.errors import (
 )
 from connectors.destinations.message import Channel, OutboundMessage, SendOutcome
 from connectors.destinations.mime import mime_bytes, rfc5322_message_id
-from connectors.destinations.rate_limit import TokenBucket
+from connectors.destinations.rate_limit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class SmtpDestination(Destination):
     default_batch_size: ClassVar[int] = 100
     default_rate_limit_per_s: ClassVar[float] = 10.0
 
-    def __init__(self, config: SmtpConfig, *, rate_limiter: TokenBucket | None = None) -> None:
+    def __init__(self, config: SmtpConfig, *, rate_limiter: RateLimiter | None = None) -> None:
         super().__init__(config, rate_limiter=rate_limiter)
         self.config = config
         self._connection: smtplib.SMTP | None = None

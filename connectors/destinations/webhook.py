@@ -43,7 +43,7 @@ from connectors.destinations.errors import (
 )
 from connectors.destinations.http_exchange import exchange, provider_client
 from connectors.destinations.message import Channel, OutboundMessage, SendOutcome
-from connectors.destinations.rate_limit import TokenBucket
+from connectors.destinations.rate_limit import RateLimiter
 from connectors.destinations.ssrf_guard import (
     BlockedDestinationError,
     Resolver,
@@ -72,7 +72,7 @@ class WebhookDestination(Destination):
         self,
         config: WebhookConfig,
         *,
-        rate_limiter: TokenBucket | None = None,
+        rate_limiter: RateLimiter | None = None,
         allow_private: bool = False,
         resolver: Resolver = system_resolver,
         clock: Callable[[], float] = time.time,

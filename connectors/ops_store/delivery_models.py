@@ -17,7 +17,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, Integer, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import Float, Index, Integer, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from connectors.ops_store.column_types import UTCDateTime, json_document, utc_now
@@ -157,3 +157,18 @@ class FrequencyClaim(Base):
     profile_id: Mapped[str] = mapped_column(String(200))
     message_id: Mapped[str] = mapped_column(String(64))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RateBucket(Base):
+    """A destination's token bucket, shared by every process that sends through it.
+
+    Times are seconds since the epoch on the database's clock, so workers on several hosts
+    agree on them. `refilled_at` in the future means a provider's Retry-After is in force:
+    nothing is granted until then (see `rate_buckets.py`).
+    """
+
+    __tablename__ = "rate_buckets"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    refilled_at: Mapped[float] = mapped_column(Float)
