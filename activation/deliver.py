@@ -135,7 +135,7 @@ def deliver(
         if not claim.messages:
             if claim.excluded:
                 continue
-            wait = _seconds_until_next_retry(sessions, run_id, now)
+            wait = _seconds_until_next_retry(sessions, run_id, now, partitions)
             if wait is None or wait > wait_for_retries_s:
                 break
             time.sleep(max(wait, 0.01))  # the provider asked us to wait this long
@@ -191,15 +191,22 @@ def _send(
 
 
 def _seconds_until_next_retry(
-    sessions: sessionmaker[Session], run_id: str, now: datetime
+    sessions: sessionmaker[Session],
+    run_id: str,
+    now: datetime,
+    partitions: tuple[int, int] | None,
 ) -> float | None:
+    """When this worker's next message comes due; only its own partitions count, or it
+    would wait on messages another worker (or the final sweep) will send."""
+    query = select(func.min(OutboxMessage.next_attempt_at)).where(
+        OutboxMessage.run_id == run_id,
+        OutboxMessage.state == MessageState.PLANNED,
+    )
+    if partitions is not None:
+        index, count = partitions
+        query = query.where(OutboxMessage.partition % count == index)
     with sessions() as session:
-        earliest = session.scalar(
-            select(func.min(OutboxMessage.next_attempt_at)).where(
-                OutboxMessage.run_id == run_id,
-                OutboxMessage.state == MessageState.PLANNED,
-            )
-        )
+        earliest = session.scalar(query)
     if earliest is None:
         return None
     return (earliest - now).total_seconds()

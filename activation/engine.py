@@ -19,8 +19,11 @@ across both: the plan counts waiting messages, and the final gate claims a cap s
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from activation.catalog import get_activation
 from activation.definition import ActivationDefinition, Mode
 from activation.deliver import DeliveryReport, Renderer, RetryPolicy, deliver
+from activation.delivery_shares import ShareLauncher
 from activation.mirror import mirror_run
 from activation.plan import PlanSummary, plan_run
 from activation.segments import Segment, discover_segments
@@ -46,6 +50,7 @@ from connectors.ops_store.delivery_models import (
 from connectors.ops_store.engine import write_transaction
 from connectors.ops_store.models import ImmediateSuppression
 from connectors.ops_store.outbox import (
+    PARTITIONS,
     ClaimedMessage,
     FrequencyRule,
     enqueue_messages,
@@ -55,6 +60,7 @@ from connectors.ops_store.outbox import (
     state_counts,
     supersede_waiting,
 )
+from connectors.ops_store.rate_buckets import SharedTokenBucket
 from connectors.ops_store.runs import (
     acquire_activation_lock,
     awaiting_approval,
@@ -68,6 +74,8 @@ from connectors.ops_store.runs import (
 )
 from connectors.ops_store.suppressions import ERASED_REASON
 from connectors.warehouse.base import Warehouse
+
+log = logging.getLogger(__name__)
 
 ENQUEUE_BATCH = 10_000
 SAMPLE_SIZE = 3
@@ -139,6 +147,7 @@ class ActivationEngine:
         renderer_for: Callable[[ActivationDefinition], Renderer],
         clock: Callable[[], datetime] = _utc_now,
         policy: RetryPolicy | None = None,
+        share_launcher: ShareLauncher | None = None,
     ) -> None:
         self.warehouse = warehouse
         self.sessions = sessions
@@ -147,6 +156,7 @@ class ActivationEngine:
         self.renderer_for = renderer_for
         self.clock = clock
         self.policy = policy or RetryPolicy()
+        self.share_launcher = share_launcher
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -198,8 +208,15 @@ class ActivationEngine:
             samples=self.samples(definition, run_id),
         )
 
-    def run(self, name: str, *, requested_by: str, run_id: str | None = None) -> RunReport:
-        """Run (or resume) the activation; a concurrent trigger is recorded as skipped."""
+    def run(
+        self, name: str, *, requested_by: str, run_id: str | None = None, workers: int = 1
+    ) -> RunReport:
+        """Run (or resume) the activation; a concurrent trigger is recorded as skipped.
+
+        `workers` > 1 delivers with that many worker processes, each owning a share of the
+        outbox's partitions (see `delivery_shares.py`), sharing the destination's rate limit.
+        """
+        _check_workers(workers, self.share_launcher)
         definition, segment, run_id, now = self._prepare(name, run_id)
         with write_transaction(self.sessions) as session:
             lock = acquire_activation_lock(session, name, run_id, now)
@@ -229,7 +246,7 @@ class ActivationEngine:
             return RunReport(run_id, name, "run", RunStatus.SKIPPED.value, reason=reason)
         try:
             run_id = self._current_run(name, run_id, requested_by, now)
-            return self._carry_on(definition, segment, run_id)
+            return self._carry_on(definition, segment, run_id, workers)
         finally:
             with write_transaction(self.sessions) as session:
                 release_activation_lock(session, name)
@@ -295,7 +312,7 @@ class ActivationEngine:
             return run.status
 
     def _carry_on(
-        self, definition: ActivationDefinition, segment: Segment, run_id: str
+        self, definition: ActivationDefinition, segment: Segment, run_id: str, workers: int = 1
     ) -> RunReport:
         plan: PlanSummary | None = None
         if self._status(run_id) is RunStatus.PLANNING:
@@ -312,7 +329,7 @@ class ActivationEngine:
                     run_id, definition.name, "run", status.value, reason=held, plan=plan
                 )
             self._enqueue(definition, segment, run_id)
-        delivery = self._deliver(definition, run_id)
+        delivery = self._deliver(definition, run_id, workers)
         mirror_run(self.sessions, self.warehouse, run_id)
         return self._report(run_id, delivery=delivery, plan=plan)
 
@@ -501,28 +518,35 @@ class ActivationEngine:
             wh.rollback()
             raise
 
-    def _deliver(self, definition: ActivationDefinition, run_id: str) -> DeliveryReport:
+    def _deliver(
+        self, definition: ActivationDefinition, run_id: str, workers: int = 1
+    ) -> DeliveryReport:
+        """Deliver the run (with `workers` processes), then set its status: here, once.
+
+        With several workers this process waits for every one of them, turns what a dead
+        worker left `sending` into `in_doubt`, and sweeps what is still due (a dead worker's
+        share, retries) itself, before it counts: so no worker ever finalizes the run, and the
+        run is never finalized while a worker may still be sending.
+        """
         now = self.clock()
         with write_transaction(self.sessions) as session:
             recover_interrupted(session, run_id, now)
             set_run_status(session, run_id, RunStatus.DELIVERING, now)
-        cap = definition.frequency_cap
-        frequency = (
-            FrequencyRule(cap.max_messages, timedelta(hours=cap.window_hours))
-            if cap is not None
-            else None
-        )
-        with self.destination_for(definition) as destination:
-            report = deliver(
-                self.sessions,
-                run_id,
-                destination,
-                self.renderer_for(definition),
-                worker=this_holder(),
-                frequency=frequency,
-                policy=self.policy,
-                clock=self.clock,
-            )
+        started = time.perf_counter()
+        report = DeliveryReport()
+        if workers > 1:
+            assert self.share_launcher is not None  # checked before the run started
+            for share in self.share_launcher(run_id, workers):
+                report.counts.update(share.counts)
+                report.stopped_by = report.stopped_by or share.stopped_by
+            with write_transaction(self.sessions) as session:
+                recover_interrupted(session, run_id, self.clock())
+        if not report.stopped_by:
+            sweep = self._deliver_pass(definition, run_id, shared=workers > 1)
+            report.counts.update(sweep.counts)
+            report.batches += sweep.batches
+            report.stopped_by = sweep.stopped_by
+        report.seconds = time.perf_counter() - started
         with write_transaction(self.sessions) as session:
             waiting = state_counts(session, run_id).get("planned", 0)
             if report.stopped_by:
@@ -545,6 +569,74 @@ class ActivationEngine:
                 )
         return report
 
+    def deliver_share(self, run_id: str, index: int, count: int) -> DeliveryReport:
+        """One worker's part of a run: the outbox partitions `p % count == index`.
+
+        Only a run that is delivering may be worked on (its lock holder started the workers);
+        the worker never changes the run's status, its lock holder does once all are done.
+        """
+        if not 0 <= index < count <= PARTITIONS:
+            raise ActivationRunError(
+                f"worker {index} of {count} does not exist: use 0 <= index < count <= "
+                f"{PARTITIONS} (the outbox's partitions)"
+            )
+        with self.sessions() as session:
+            run = session.get(ActivationRun, run_id)
+            if run is None:
+                raise ActivationRunError(f"no activation run {run_id!r}")
+            status, name = run.status, run.activation
+        if status is not RunStatus.DELIVERING:
+            raise ActivationRunError(
+                f"run {run_id} is {status.value}; workers deliver only a run that is delivering"
+            )
+        definition, _segment = self.definition(name)
+        return self._deliver_pass(definition, run_id, shared=True, partitions=(index, count))
+
+    def _deliver_pass(
+        self,
+        definition: ActivationDefinition,
+        run_id: str,
+        *,
+        shared: bool,
+        partitions: tuple[int, int] | None = None,
+    ) -> DeliveryReport:
+        """Deliver what is due in `partitions` (all by default), as this process."""
+        with self._destination(definition, shared=shared) as destination:
+            return deliver(
+                self.sessions,
+                run_id,
+                destination,
+                self.renderer_for(definition),
+                worker=this_holder(),
+                frequency=_frequency(definition),
+                policy=self.policy,
+                partitions=partitions,
+                clock=self.clock,
+            )
+
+    @contextmanager
+    def _destination(
+        self, definition: ActivationDefinition, *, shared: bool
+    ) -> Iterator[Destination]:
+        """The activation's destination; `shared`: paced by its bucket in the ops store, which
+        every worker of every run sending through this destination takes its tokens from."""
+        destination = self.destination_for(definition)
+        bucket = None
+        if shared:
+            bucket = SharedTokenBucket(
+                self.sessions,
+                f"destination:{definition.destination}",
+                destination.rate_limiter.rate_per_s,
+                destination.rate_limiter.burst,
+            )
+            destination.rate_limiter = bucket
+        try:
+            with destination:
+                yield destination
+        finally:
+            if bucket is not None:
+                bucket.close()
+
     def samples(self, definition: ActivationDefinition, run_id: str) -> list[OutboundMessage]:
         """A few of the run's planned messages, rendered as recipients would get them."""
         rows = self.warehouse.query_arrow(
@@ -566,3 +658,22 @@ class ActivationEngine:
         ]
         rendered, _failures = self.renderer_for(definition)(claimed)
         return rendered
+
+
+def _frequency(definition: ActivationDefinition) -> FrequencyRule | None:
+    cap = definition.frequency_cap
+    if cap is None:
+        return None
+    return FrequencyRule(cap.max_messages, timedelta(hours=cap.window_hours))
+
+
+def _check_workers(workers: int, launcher: ShareLauncher | None) -> None:
+    if not 1 <= workers <= PARTITIONS:
+        raise ActivationRunError(
+            f"workers must be between 1 and {PARTITIONS} (the outbox's partitions), got {workers}"
+        )
+    if workers > 1 and launcher is None:
+        raise ActivationRunError(
+            "this engine has no way to start delivery workers (no share_launcher); "
+            "run with one worker"
+        )

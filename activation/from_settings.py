@@ -6,6 +6,7 @@ from functools import partial
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from activation.delivery_shares import SubprocessShareLauncher
 from activation.destinations import destination_for
 from activation.engine import ActivationEngine
 from activation.message_renderer import renderer_for
@@ -29,4 +30,5 @@ def engine_from_settings(settings: Settings) -> ActivationEngine:
         manifest=partial(load_manifest, settings),
         destination_for=partial(destination_for, settings),
         renderer_for=partial(renderer_for, settings),
+        share_launcher=SubprocessShareLauncher(),
     )

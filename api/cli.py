@@ -260,6 +260,14 @@ def activation_run(
         bool, typer.Option("--dry-run", help="Plan and show, send nothing.")
     ] = False,
     requested_by: Annotated[str, typer.Option(help="Who asked, for the run record.")] = "cli",
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Delivery worker processes, each sending a share of the outbox; they share "
+            "the destination's rate limit.",
+        ),
+    ] = 1,
 ) -> None:
     """Run an activation now (or resume its unfinished run)."""
     from activation.engine import ActivationRunError
@@ -272,7 +280,7 @@ def activation_run(
         if dry_run:
             report = engine.dry_run(name, requested_by=requested_by)
         else:
-            report = engine.run(name, requested_by=requested_by)
+            report = engine.run(name, requested_by=requested_by, workers=workers)
     except (ActivationRunError, DestinationError, LookupError, ValueError) as error:
         raise _fail(str(error)) from error
     print_run(console, report)

@@ -14,9 +14,9 @@ from activation.engine import ActivationEngine
 from activation.from_settings import ops_sessions
 from activation.message_renderer import renderer_for
 from connectors.ops_store.delivery_models import StoredActivation
-from connectors.settings import Settings
 from connectors.warehouse.duckdb import DuckDBWarehouse
 from tests.activation.audience import manifest_for, segment
+from tests.activation.share_worker import worker_settings
 
 ACTIVATION = {
     "name": "crash_test",
@@ -34,21 +34,7 @@ ACTIVATION = {
 
 
 def main(home: str, port: int) -> None:
-    settings = Settings(
-        home=Path(home),
-        destinations={
-            "sink": {
-                "kind": "smtp",
-                "config": {
-                    "host": "127.0.0.1",
-                    "port": port,
-                    "starttls": False,
-                    "batch_size": 50,
-                    "rate_limit_per_s": 5000,
-                },
-            }
-        },
-    )
+    settings = worker_settings(Path(home), port, 5000, burst=None)
     sessions = ops_sessions(settings)
     manifest = manifest_for(segment("test"))
     with sessions() as session, session.begin():

@@ -1,19 +1,23 @@
 """One asset per activation declared in dbt: segment model → activation, counts as metadata."""
 
 import dagster as dg
+from pydantic import Field
 
 from activation.definition import ActivationDefinition, from_dbt_exposures
 from connectors.dbt_project import load_manifest
+from connectors.ops_store.outbox import PARTITIONS
 from connectors.settings import get_settings
 from dagster_project.defs.activation.runs import fail_on, report_metadata, run_activation
 from dagster_project.resources import WAREHOUSE_WRITERS_POOL, TidemarkResource
 
 
 class ActivationRunConfig(dg.Config):
-    """Optional: a dry run, or an explicit run id (the request id when the API asked)."""
+    """Optional: a dry run, an explicit run id (the request id when the API asked), and how
+    many delivery worker processes share the outbox (they share the destination's rate)."""
 
     dry_run: bool = False
     run_id: str | None = None
+    workers: int = Field(default=1, ge=1, le=PARTITIONS)
 
 
 def activation_asset_key(name: str) -> dg.AssetKey:
@@ -41,6 +45,7 @@ def build_activation_asset(definition: ActivationDefinition) -> dg.AssetsDefinit
             run_id=config.run_id,
             dry_run=config.dry_run,
             requested_by=f"dagster:{context.run_id}",
+            workers=config.workers,
         )
         fail_on(report)
         return dg.MaterializeResult(metadata=report_metadata(report))

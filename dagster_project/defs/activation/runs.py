@@ -12,11 +12,19 @@ from activation.engine import ActivationEngine, RunReport
 
 
 def run_activation(
-    engine: ActivationEngine, name: str, *, run_id: str | None, dry_run: bool, requested_by: str
+    engine: ActivationEngine,
+    name: str,
+    *,
+    run_id: str | None,
+    dry_run: bool,
+    requested_by: str,
+    workers: int = 1,
 ) -> RunReport:
+    """Dry-run or run; `workers` > 1 delivers with that many worker processes (see
+    `activation.delivery_shares`), started beside this op and awaited by it."""
     if dry_run:
         return engine.dry_run(name, requested_by=requested_by, run_id=run_id)
-    return engine.run(name, requested_by=requested_by, run_id=run_id)
+    return engine.run(name, requested_by=requested_by, run_id=run_id, workers=workers)
 
 
 def report_metadata(report: RunReport) -> dict[str, Any]:

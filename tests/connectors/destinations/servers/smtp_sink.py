@@ -18,6 +18,7 @@ import email.policy
 import secrets
 import ssl
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -40,6 +41,7 @@ class ReceivedMail:
     data: bytes
     queue_id: str
     dropped: bool  # the connection was closed instead of answering
+    received_at: float = 0.0  # time.monotonic() when its data arrived, to measure rates
 
     @property
     def message(self) -> EmailMessage:
@@ -151,6 +153,7 @@ class SmtpSink:
                     data=bytes(envelope.original_content or b""),
                     queue_id=queue_id,
                     dropped=drop,
+                    received_at=time.monotonic(),
                 )
             )
         if drop and server.transport is not None:
