@@ -22,6 +22,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from activation.deliver import DeliveryReport
+
 log = logging.getLogger(__name__)
 
 WORKER_MODULE = "activation.delivery_shares"
@@ -35,15 +37,18 @@ class ShareResult:
     exit_code: int
     counts: Counter[str] = field(default_factory=Counter)
     stopped_by: str | None = None
+    seconds: float = 0.0  # spent delivering, after the worker's start-up
 
 
 ShareLauncher = Callable[[str, int], list[ShareResult]]
 """Start `count` workers for a run, wait for all of them, and say how each ended."""
 
 
-def report_line(counts: Mapping[str, int], stopped_by: str | None) -> str:
+def report_line(report: DeliveryReport) -> str:
     """What a worker prints when it is done: the launcher reads it back."""
-    return json.dumps({"counts": dict(counts), "stopped_by": stopped_by})
+    return json.dumps(
+        {"counts": dict(report.counts), "stopped_by": report.stopped_by, "seconds": report.seconds}
+    )
 
 
 class SubprocessShareLauncher:
@@ -84,7 +89,10 @@ def _result(index: int, exit_code: int, output: str) -> ShareResult:
         log.warning("delivery worker %d of the run ended with exit code %d", index, exit_code)
         return ShareResult(index, exit_code)
     report = json.loads(lines[-1])
-    return ShareResult(index, exit_code, Counter(report["counts"]), report["stopped_by"])
+    log.info("delivery worker %d: %s in %.1f s", index, report["counts"], report["seconds"])
+    return ShareResult(
+        index, exit_code, Counter(report["counts"]), report["stopped_by"], report["seconds"]
+    )
 
 
 def main(argv: Sequence[str]) -> int:
@@ -98,7 +106,7 @@ def main(argv: Sequence[str]) -> int:
     run_id, index, count = argv[0], int(argv[1]), int(argv[2])
     logging.basicConfig(level=logging.INFO)
     report = engine_from_settings(get_settings()).deliver_share(run_id, index, count)
-    print(report_line(report.counts, report.stopped_by), flush=True)
+    print(report_line(report), flush=True)
     return 0
 
 

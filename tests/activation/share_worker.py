@@ -65,7 +65,7 @@ def launcher_for(home: Path, port: int, rate_per_s: float, env: dict[str, str]):
 def main(home: str, port: str, rate: str, run_id: str, index: str, count: str) -> None:
     engine = engine_for(worker_settings(Path(home), int(port), float(rate)), None)
     report = engine.deliver_share(run_id, int(index), int(count))
-    print(report_line(report.counts, report.stopped_by), flush=True)
+    print(report_line(report), flush=True)
 
 
 if __name__ == "__main__":

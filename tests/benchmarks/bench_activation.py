@@ -69,6 +69,7 @@ from pydantic import SecretStr
 from activation.catalog import create_activation
 from activation.definition import ActivationDefinition
 from activation.deliver import Renderer
+from activation.delivery_shares import ShareLauncher
 from activation.destinations import destination_for
 from activation.engine import ActivationEngine, RunReport
 from activation.message_renderer import message_template, render_context
@@ -393,6 +394,7 @@ def wire(
     smtp: tuple[str, int] | None = None,
     quiet_hours: bool = False,
     define: bool = True,
+    share_launcher: ShareLauncher | None = None,
 ) -> Wiring:
     """An engine over `home` whose activation `bench_welcome` sends `template`.
 
@@ -431,6 +433,7 @@ def wire(
         manifest=manifest,
         destination_for=lambda d: destination_for(settings, d),
         renderer_for=lambda d: renderer(settings, d),
+        share_launcher=share_launcher,
     )
     return Wiring(home, settings, warehouse, engine)
 
@@ -468,9 +471,9 @@ def check_delivered(
 # --------------------------------------------------------------------------------------------
 
 
-def timed_engine_run(wiring: Wiring) -> tuple[RunReport, float]:
+def timed_engine_run(wiring: Wiring, workers: int = 1) -> tuple[RunReport, float]:
     started = time.perf_counter()
-    report = wiring.engine.run(ACTIVATION, requested_by="bench")
+    report = wiring.engine.run(ACTIVATION, requested_by="bench", workers=workers)
     return report, time.perf_counter() - started
 
 
