@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from activation.run_counts import run_counts
-from connectors.ops_store.activation_requests import get_request
-from connectors.ops_store.delivery_models import ActivationRun, OutboxMessage
+from connectors.ops_store.activation_requests import get_request, open_approval
+from connectors.ops_store.delivery_models import ActivationRun, OutboxMessage, RunStatus
 
 if TYPE_CHECKING:
     from api.state import AppState
@@ -36,7 +36,7 @@ class RunProgress(BaseModel):
     kind: str = Field(description="run or dry_run")
     status: str = Field(
         description="pending/launched (requested, not started), planning, awaiting_approval, "
-        "enqueued, delivering, completed, failed, cancelled, skipped, planned (dry run)"
+        "enqueued, delivering, deferred, completed, failed, cancelled, skipped, planned (dry run)"
     )
     reason: str | None = None
     requested_by: str
@@ -55,6 +55,12 @@ class RunProgress(BaseModel):
         default=None, description="The plan's counts: members, added, excluded by reason…"
     )
     dagster_run_url: str | None = None
+    approval: str | None = Field(
+        default=None,
+        description="A held run's queued approval: pending or launched until Dagster has "
+        "carried it out (the run then moves on from awaiting_approval).",
+    )
+    approval_requested_by: str | None = None
 
 
 class RunList(BaseModel):
@@ -132,7 +138,12 @@ def read_run(state: AppState, run_id: str) -> RunProgress | None:
     with state.sessions() as session:
         run = session.get(ActivationRun, run_id)
         if run is not None:
-            return _progress(run, _ledger_counts(session, [run_id])[run_id])
+            progress = _progress(run, _ledger_counts(session, [run_id])[run_id])
+            approval = open_approval(session, run_id)
+            if approval is not None and run.status is RunStatus.AWAITING_APPROVAL:
+                progress.approval = approval.status.value
+                progress.approval_requested_by = approval.requested_by
+            return progress
         request = get_request(session, run_id)
         if request is None:
             return None

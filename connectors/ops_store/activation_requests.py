@@ -64,14 +64,18 @@ def enqueue_request(
     requested_by: str,
     kind: RequestKind | str = RequestKind.RUN,
     request_id: str | None = None,
+    run_id: str | None = None,
     now: datetime | None = None,
 ) -> ActivationRequest:
     """Record a pending request, or return the existing one with the same `request_id`.
 
-    Reusing an id for another activation, kind or requester is refused: it is a caller bug,
+    An approval names the held run it releases (`run_id`); other kinds name none. Reusing
+    an id for another activation, kind, run or requester is refused: it is a caller bug,
     and silently returning the other request would launch the wrong thing.
     """
     kind = parse_enum(RequestKind, kind, "request kind")
+    if (kind is RequestKind.APPROVE) != (run_id is not None):
+        raise ValueError("an approve request names the run it approves (run_id); others do not")
     request_id = _check_request_id(request_id if request_id is not None else str(uuid.uuid4()))
     if not activation_name.strip():
         raise ValueError("activation request needs a non-empty activation_name")
@@ -89,19 +93,35 @@ def enqueue_request(
             "kind": kind,
             "status": RequestStatus.PENDING,
             "updated_at": moment,
+            "run_id": run_id,
         },
         conflict_columns=["request_id"],
     )
     request = _load(session, request_id, lock=False)
     if request is None:  # pragma: no cover - the insert or the conflicting row guarantees one
         raise RequestNotFoundError(f"activation request {request_id!r} vanished after insert")
-    enqueued = (request.activation_name, request.kind, request.requested_by)
-    if enqueued != (activation_name, kind, requested_by):
+    enqueued = (request.activation_name, request.kind, request.requested_by, request.run_id)
+    if enqueued != (activation_name, kind, requested_by, run_id):
         raise RequestConflictError(
             f"activation request id {request_id!r} is already used by a {request.kind} of "
             f"{request.activation_name!r} requested by {request.requested_by!r}"
         )
     return request
+
+
+def open_approval(session: Session, run_id: str) -> ActivationRequest | None:
+    """The approval of `run_id` queued and not carried out yet (pending or launched), if any."""
+    query = (
+        select(ActivationRequest)
+        .where(
+            ActivationRequest.kind == RequestKind.APPROVE,
+            ActivationRequest.run_id == run_id,
+            ActivationRequest.status.in_([RequestStatus.PENDING, RequestStatus.LAUNCHED]),
+        )
+        .order_by(ActivationRequest.requested_at.desc())
+        .limit(1)
+    )
+    return session.scalars(query).one_or_none()
 
 
 def get_request(session: Session, request_id: str) -> ActivationRequest | None:

@@ -73,6 +73,7 @@ def parse_enum(enum_class: type[_Choice], value: _Choice | str, label: str) -> _
 class RequestKind(enum.StrEnum):
     RUN = "run"
     DRY_RUN = "dry_run"
+    APPROVE = "approve"  # release a run held for approval (`run_id`)
 
 
 class RequestStatus(enum.StrEnum):
@@ -138,11 +139,13 @@ event.listen(AuditEntry, "before_delete", _refuse_audit_change)
 
 
 class ActivationRequest(Base):
-    """A request to run (or dry-run) an activation, written by the API, carried out by Dagster.
+    """A request to run, dry-run or approve an activation: written by the API, carried out by
+    Dagster.
 
     The API never writes the warehouse; it records the request here and a sensor launches
     one run per request (`run_key` = `request_id`). The caller may supply `request_id` as an
-    idempotency key, so a retried click never launches twice.
+    idempotency key, so a retried click never launches twice. An approval names the held
+    run it releases in `run_id`.
     """
 
     __tablename__ = "activation_requests"
@@ -160,6 +163,7 @@ class ActivationRequest(Base):
     )
     status_reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    run_id: Mapped[str | None] = mapped_column(String(100))
 
 
 class ApiToken(Base):

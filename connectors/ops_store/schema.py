@@ -33,7 +33,7 @@ from connectors.ops_store.column_types import utc_now
 from connectors.ops_store.engine import SQLITE_BEGIN_OPTION
 from connectors.ops_store.models import SchemaVersion
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The version this code creates and expects: the number of the newest migration revision."""
 
 # Arbitrary, fixed key for pg_advisory_xact_lock: "tidemark" in ASCII, as a 64-bit integer.

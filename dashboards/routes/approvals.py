@@ -3,14 +3,14 @@
 one.
 
 Approving goes through the JSON API's own handler (`api.routes.runs.approve`): the status is
-checked at once (a run no longer held is refused with a readable message), then the engine
-enqueues and delivers the held plan after the response, and the admin lands on the run's
-live progress page.
+checked at once (a run no longer held is refused with a readable message) and the approval
+is queued for Dagster, which enqueues and delivers the held plan; the page shows it pending
+until then, and the admin lands on the run's live progress page.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
@@ -35,10 +35,9 @@ def approve(
     caller: SignedInAdmin,
     form: CheckedForm,
     run_id: str,
-    background: BackgroundTasks,
 ) -> Response:
     try:
-        api.approve(state, caller.principal, background, run_id)
+        api.approve(state, caller.principal, run_id)
     except HTTPException as error:
         return render(
             request,

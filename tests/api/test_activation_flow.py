@@ -125,16 +125,31 @@ def test_a_held_run_waits_for_an_admin_and_then_delivers(core, smtp_sink):
     twice = client.post("/api/v1/runs/r1/approve", headers=admin)
 
     assert refused.status_code == 403
-    assert approved.status_code == 202
-    assert twice.status_code == 409 and "only a run awaiting approval" in twice.json()["detail"]
+    assert approved.status_code == twice.status_code == 202
+    # The API only queued it: nothing is sent until Dagster carries the approval out.
+    for answer in (approved, twice, client.get("/api/v1/runs/r1", headers=marketer)):
+        queued = answer.json()
+        assert (queued["status"], queued["approval"]) == ("awaiting_approval", "pending")
+        assert queued["approval_requested_by"] == "token:test-admin"
+    assert len(smtp_sink.received) == 0
+
+    [approval] = carry_out_requests(core)  # one request, however many clicks
+
     done = client.get("/api/v1/runs/r1", headers=marketer).json()
     assert done["status"] == "completed" and done["sent"] == done["planned"] > 0
+    assert done["approval"] is None
     assert len(smtp_sink.received) == done["sent"]
-    [entry] = client.get(
+    late = client.post("/api/v1/runs/r1/approve", headers=admin)
+    assert late.status_code == 409 and "only a run awaiting approval" in late.json()["detail"]
+    assert client.get(f"/api/v1/runs/{approval}", headers=admin).json()["status"] == "done"
+    entries = client.get(
         "/api/v1/audit?resource_type=activation_run&resource_id=r1", headers=admin
     ).json()["data"]
-    assert entry["actor"] == "token:test-admin"
-    assert entry["before"] == {"status": "awaiting_approval"}
+    assert [(e["action"], e["actor"]) for e in entries] == [
+        ("activation_run.approve", "token:test-admin"),
+        ("activation_run.approve_requested", "token:test-admin"),
+    ]
+    assert entries[0]["before"] == {"status": "awaiting_approval"}
 
 
 def test_cancel_stops_a_queued_request(core, smtp_sink):

@@ -176,19 +176,21 @@ def csrf_of(html: str) -> str:
 def carry_out_requests(state: AppState) -> list[str]:
     """Do what Dagster's request sensor and job do: claim queued requests and run them."""
     with state.sessions() as session:
-        claimed = [
-            (r.request_id, r.activation_name, r.kind) for r in claim_pending_requests(session, 10)
-        ]
+        claimed = list(claim_pending_requests(session, 10))
         session.commit()
-    for request_id, name, kind in claimed:
+    for request in claimed:
+        request_id, name = request.request_id, request.activation_name
         requested_by = f"request:{request_id}"
-        if kind is RequestKind.DRY_RUN:
+        if request.kind is RequestKind.APPROVE:
+            assert request.run_id is not None
+            report = state.engine.approve(request.run_id, actor=request.requested_by)
+        elif request.kind is RequestKind.DRY_RUN:
             report = state.engine.dry_run(name, requested_by=requested_by, run_id=request_id)
         else:
             report = state.engine.run(name, requested_by=requested_by, run_id=request_id)
         with write_transaction(state.sessions) as session:
             mark_request(session, request_id, RequestStatus.DONE, reason=report.status)
-    return [request_id for request_id, _, _ in claimed]
+    return [request.request_id for request in claimed]
 
 
 def make_site(home: Path, sink: SmtpSink, warehouse_template: Path | None = None) -> Site:

@@ -150,6 +150,10 @@ def test_an_admin_approves_a_held_run(browser, served):
     admin.click("button:has-text('Approve and send')")
 
     admin.wait_for_url(run_url)
+    admin.goto("/approvals")
+    admin.wait_for_selector("[data-testid^=approval-]:has-text('Approval pending')")
+    carry_out_requests(site.state)  # Dagster carries the queued approval out
+    admin.goto(run_url)
     admin.wait_for_selector("#run[data-final=true]")
     assert admin.inner_text("[data-field=status]") == "completed"
     assert admin.inner_text("[data-field=sent]") == "40"

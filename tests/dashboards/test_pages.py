@@ -336,7 +336,13 @@ def test_a_run_over_its_limit_waits_for_an_admin(site):
 
     approved = admin.post(f"/approvals/{run_id}/approve", data={"csrf_token": csrf_of(approvals)})
 
-    assert approved.status_code == 303  # TestClient runs the background approval before returning
+    assert approved.status_code == 303
+    pending = admin.get("/approvals").text
+    assert f'data-testid="approval-{run_id}">Approval pending<' in pending
+    assert f'data-testid="approve-{run_id}"' not in pending
+    assert "badge awaiting_approval" in admin.get(f"/runs/{run_id}").text
+    assert site.sink.received == []
+    assert len(carry_out_requests(site.state)) == 1  # Dagster carries the approval out
     assert "badge completed" in admin.get(f"/runs/{run_id}").text
     assert len(site.sink.received) == 40
     again = admin.post(f"/approvals/{run_id}/approve", data={"csrf_token": csrf_of(approvals)})

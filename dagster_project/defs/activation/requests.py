@@ -2,10 +2,13 @@
 
 The sensor claims pending requests and launches one run per request with
 `run_key = request_id`, so a request is never run twice; the job marks it done or failed.
+A request is a run, a dry run, or the approval of a run held by its size limit (the engine
+enqueues and delivers the held plan, and audits the approval in the approver's name).
 """
 
 import dagster as dg
 
+from activation.engine import ActivationEngine, RunReport
 from connectors.ops_store import (
     RequestKind,
     RequestStatus,
@@ -23,6 +26,20 @@ class ActivationRequestConfig(dg.Config):
     activation: str
     request_id: str
     dry_run: bool = False
+    approve_run_id: str | None = None  # an approval: the held run it releases
+    requested_by: str = ""  # who asked: an approval is audited in their name
+
+
+def _carry_out(engine: ActivationEngine, config: ActivationRequestConfig) -> RunReport:
+    if config.approve_run_id is not None:
+        return engine.approve(config.approve_run_id, actor=config.requested_by)
+    return run_activation(
+        engine,
+        config.activation,
+        run_id=config.request_id,
+        dry_run=config.dry_run,
+        requested_by=f"request:{config.request_id}",
+    )
 
 
 @dg.op(pool=WAREHOUSE_WRITERS_POOL)
@@ -31,13 +48,7 @@ def carry_out_activation_request(
 ) -> None:
     engine = tidemark.activation_engine()
     try:
-        report = run_activation(
-            engine,
-            config.activation,
-            run_id=config.request_id,
-            dry_run=config.dry_run,
-            requested_by=f"request:{config.request_id}",
-        )
+        report = _carry_out(engine, config)
         fail_on(report)
     except Exception as error:
         with write_transaction(engine.sessions) as session:
@@ -74,6 +85,8 @@ def activation_requests_sensor(
                             activation=r.activation_name,
                             request_id=r.request_id,
                             dry_run=r.kind is RequestKind.DRY_RUN,
+                            approve_run_id=r.run_id if r.kind is RequestKind.APPROVE else None,
+                            requested_by=r.requested_by,
                         )
                     }
                 ),

@@ -709,4 +709,33 @@ def test_activation_request_rows_map_to_the_documented_table(engine: Engine) -> 
         "status",
         "status_reason",
         "updated_at",
+        "run_id",
     }
+
+
+def test_an_approval_names_its_run_and_stays_open_until_carried_out(
+    sessions: sessionmaker[Session],
+) -> None:
+    from connectors.ops_store.activation_requests import open_approval
+
+    with sessions.begin() as session:
+        with pytest.raises(ValueError, match="names the run it approves"):
+            enqueue_request(session, activation_name="welcome", requested_by="ana", kind="approve")
+        with pytest.raises(ValueError, match="names the run it approves"):
+            enqueue_request(session, activation_name="welcome", requested_by="ana", run_id="r1")
+        approval = enqueue_request(
+            session, activation_name="welcome", requested_by="ana", kind="approve", run_id="r1"
+        )
+    with sessions.begin() as session:
+        found = open_approval(session, "r1")
+        assert found is not None and found.request_id == approval.request_id
+        assert open_approval(session, "r2") is None
+    with sessions() as session:
+        [claimed] = claim_pending_requests(session, 5)
+        assert (claimed.kind, claimed.run_id) == (RequestKind.APPROVE, "r1")
+        session.commit()
+    with sessions.begin() as session:
+        assert open_approval(session, "r1") is not None  # launched: still on its way
+        mark_request(session, approval.request_id, RequestStatus.DONE)
+    with sessions.begin() as session:
+        assert open_approval(session, "r1") is None
