@@ -29,6 +29,7 @@ from api.reads.activations import (
 )
 from api.reads.preview import MessagePreview, PreviewError, preview_message
 from api.reads.segments import UnknownSegmentError
+from api.request_body import JsonApiRoute
 from api.state import AppState, State
 from connectors.ops_store.activation_requests import RequestConflictError, enqueue_request
 from connectors.ops_store.audit import record_audit
@@ -36,7 +37,7 @@ from connectors.ops_store.column_types import utc_now
 from connectors.ops_store.engine import write_transaction
 from connectors.ops_store.models import RequestKind
 
-router = APIRouter(prefix="/api/v1/activations", tags=["activations"])
+router = APIRouter(prefix="/api/v1/activations", tags=["activations"], route_class=JsonApiRoute)
 
 ActivationName = Path(pattern=r"^[a-z][a-z0-9_]{1,62}$", description="The activation's name.")
 

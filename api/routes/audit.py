@@ -9,10 +9,11 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel
 
 from api.auth import Admin
+from api.request_body import JsonApiRoute
 from api.state import State
 from connectors.ops_store.audit import list_audit
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"], route_class=JsonApiRoute)
 
 MAX_ENTRIES = 500
 

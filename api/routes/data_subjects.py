@@ -28,11 +28,12 @@ from activation.data_subjects import (
     request_erasure,
 )
 from api.auth import Admin
+from api.request_body import JsonApiRoute
 from api.state import AppState, State
 from connectors.ops_store import record_audit
 from connectors.ops_store.erasure_requests import ErasureRequest, subject_hash
 
-router = APIRouter(prefix="/api/v1", tags=["data subjects"])
+router = APIRouter(prefix="/api/v1", tags=["data subjects"], route_class=JsonApiRoute)
 
 
 class ErasureRequestPublic(BaseModel):

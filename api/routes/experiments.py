@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query
 
 from api.auth import Viewer
 from api.reads.experiments import ExperimentResults, read_experiment_results
+from api.request_body import JsonApiRoute
 from api.state import State
 
-router = APIRouter(prefix="/api/v1/experiments", tags=["experiments"])
+router = APIRouter(prefix="/api/v1/experiments", tags=["experiments"], route_class=JsonApiRoute)
 
 
 @router.get("")

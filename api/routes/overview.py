@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from api.auth import Viewer
 from api.reads.deliverability import DEFAULT_DAYS, Deliverability, read_deliverability
 from api.reads.overview import Overview, read_overview
+from api.request_body import JsonApiRoute
 from api.state import State
 
-router = APIRouter(prefix="/api/v1", tags=["overview"])
+router = APIRouter(prefix="/api/v1", tags=["overview"], route_class=JsonApiRoute)
 
 
 @router.get("/overview")

@@ -16,6 +16,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from api.auth import Admin, Viewer
 from api.reads.runs import MAX_RUNS, RunList, RunProgress, list_runs, read_run
+from api.request_body import JsonApiRoute
 from api.state import State
 from connectors.ops_store.activation_requests import enqueue_request, open_approval
 from connectors.ops_store.audit import record_audit
@@ -23,7 +24,7 @@ from connectors.ops_store.delivery_models import RunStatus
 from connectors.ops_store.engine import write_transaction
 from connectors.ops_store.models import RequestKind
 
-router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
+router = APIRouter(prefix="/api/v1/runs", tags=["runs"], route_class=JsonApiRoute)
 
 RunId = Path(min_length=1, max_length=100, description="The run's (or request's) id.")
 

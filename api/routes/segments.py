@@ -12,9 +12,10 @@ from api.reads.segments import (
     read_segment,
     read_segments,
 )
+from api.request_body import JsonApiRoute
 from api.state import State
 
-router = APIRouter(prefix="/api/v1/segments", tags=["segments"])
+router = APIRouter(prefix="/api/v1/segments", tags=["segments"], route_class=JsonApiRoute)
 
 SegmentName = Path(
     pattern=r"^[a-z0-9_]{1,63}$", description="The segment model without 'segment_'."

@@ -13,13 +13,14 @@ from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Admin
+from api.request_body import JsonApiRoute
 from api.state import State
 from connectors.ops_store.audit import record_audit
 from connectors.ops_store.engine import write_transaction
 from connectors.ops_store.models import ApiToken, TokenRole
 from connectors.ops_store.tokens import TokenNotFoundError, create_token, list_tokens, revoke_token
 
-router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
+router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"], route_class=JsonApiRoute)
 
 
 class TokenPublic(BaseModel):
