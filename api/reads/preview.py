@@ -2,7 +2,9 @@
 
 Used for saved activations and for drafts in the create flow alike: the definition's
 template is compiled and rendered through the engine's own renderer, with a real member's
-row from the segment model, so the preview is what the run would send.
+row from the segment model, so the preview is what the run would send. Unless one is asked
+for, the member is one the run would message (consented, not suppressed, a valid address:
+the plan's own guardrail expression), so the sample is never someone the run skips.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from activation.definition import ActivationDefinition
-from api.reads.segments import find_segment
+from api.reads.segments import find_segment, member_reason_sql, members_with_reasons_sql
 from connectors.destinations.message import Channel
 from connectors.ops_store.outbox import ClaimedMessage
 
@@ -38,15 +40,27 @@ class MessagePreview(BaseModel):
     from_address: str | None = None
     headers: dict[str, str] = {}
     payload: dict[str, Any] | None = None
+    excluded_reason: str | None = (
+        None  # why a run would not send it to this member (None: it would)
+    )
 
 
-def _member(state: AppState, relation: str, profile_id: str | None) -> dict[str, Any]:
+def _member(
+    state: AppState, relation: str, channel: Channel, profile_id: str | None
+) -> dict[str, Any]:
+    """The member to preview with: `profile_id`, or the first the run would message (by id),
+    or the first of all when nobody is reachable; with why the run would exclude them."""
     where = "where s.profile_id = $profile_id" if profile_id is not None else ""
-    params = {"profile_id": profile_id} if profile_id is not None else {}
+    params = {"channel": channel.value}
+    if profile_id is not None:
+        params["profile_id"] = profile_id
     with state.reads.warehouse.session() as session:
+        members = members_with_reasons_sql(session, relation, channel)
+        reason = member_reason_sql(session, channel)
         rows = session.query_arrow(
-            f"select s.profile_id, cast(to_json(s) as varchar) as attributes "
-            f"from {relation} as s {where} order by s.profile_id limit 1",
+            f"select s.profile_id, cast(to_json(s) as varchar) as attributes, "
+            f"{reason} as excluded_reason {members} {where} "
+            f"order by excluded_reason is not null, s.profile_id limit 1",
             params,
         ).to_pylist()
     if not rows:
@@ -61,9 +75,9 @@ def _member(state: AppState, relation: str, profile_id: str | None) -> dict[str,
 def preview_message(
     state: AppState, definition: ActivationDefinition, profile_id: str | None = None
 ) -> MessagePreview:
-    """Render `definition`'s message for `profile_id` (or the segment's first member)."""
+    """Render `definition`'s message for `profile_id` (or the segment's first reachable member)."""
     segment = find_segment(state.manifest(), definition.segment)
-    member = _member(state, segment.relation, profile_id)
+    member = _member(state, segment.relation, definition.channel, profile_id)
     row = json.loads(member["attributes"])
     column = ADDRESS_COLUMN.get(definition.channel)
     address = str(row.get(column) or member["profile_id"]) if column else member["profile_id"]
@@ -94,4 +108,5 @@ def preview_message(
         from_address=message.from_address,
         headers=message.headers,
         payload=message.payload,
+        excluded_reason=member["excluded_reason"],
     )

@@ -128,7 +128,13 @@ def size_history(
     return history
 
 
-def _reach(session: WarehouseSession, segment: Segment, channel: Channel) -> ChannelReach:
+def members_with_reasons_sql(session: WarehouseSession, relation: str, channel: Channel) -> str:
+    """`from` clause: a segment's members (`s`) with their profiles (`p`), whose `reason`
+    column (see `member_reason_sql`) says why the plan would exclude one (null: reachable).
+
+    Immediate suppressions are those last mirrored into the warehouse (by the latest plan);
+    the query takes `$channel`.
+    """
     immediate = session.table_exists(SCHEMA, "immediate_suppressions")
     suppressed_join = (
         f"left join {SCHEMA}.immediate_suppressions as sn on sn.channel = $channel "
@@ -136,16 +142,28 @@ def _reach(session: WarehouseSession, segment: Segment, channel: Channel) -> Cha
         if immediate
         else ""
     )
-    reason = blocking_reason_sql(
+    return (
+        f"from {relation} as s left join {PROFILES} as p on p.profile_id = s.profile_id "
+        f"{suppressed_join}"
+    )
+
+
+def member_reason_sql(session: WarehouseSession, channel: Channel) -> str:
+    """The plan's guardrails over `members_with_reasons_sql`: why a member would be excluded."""
+    immediate = session.table_exists(SCHEMA, "immediate_suppressions")
+    return blocking_reason_sql(
         channel, immediately_suppressed="sn.address_hash is not null" if immediate else "false"
     )
+
+
+def _reach(session: WarehouseSession, segment: Segment, channel: Channel) -> ChannelReach:
+    members = members_with_reasons_sql(session, segment.relation, channel)
+    reason = member_reason_sql(session, channel)
     rows = session.query_arrow(
         f"""
         with reasons as (
             select {reason} as reason, {normalized_address_sql(channel)} as address
-            from {segment.relation} as s
-            left join {PROFILES} as p on p.profile_id = s.profile_id
-            {suppressed_join}
+            {members}
         ),
         ranked as (
             select case when reason is null and row_number() over (
