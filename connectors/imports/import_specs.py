@@ -10,30 +10,32 @@ withdrawn), which lands as consent events dated by the row's `updated_at`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+import polars as pl
 import pyarrow as pa
 
+from connectors.imports.column_checks import (
+    ColumnCheck,
+    as_text,
+    email,
+    per_distinct_value,
+    phone,
+    timestamp,
+)
 from connectors.imports.value_checks import (
     check_amount,
     check_consent,
     check_count,
     check_country,
-    check_email,
-    check_phone,
     check_time_zone,
-    check_timestamp,
     check_token,
 )
 from connectors.raw_schemas import CONSENT_EVENTS, EVENTS, PROFILES, RawDataset
 
 DEFAULT_SOURCE = "csv_import"
-
-#: A column's check: the raw (stripped, non-blank) value and the whole raw row → stored value.
-Check = Callable[[str, Mapping[str, str], datetime], Any]
 
 
 class HeaderMismatchError(ValueError):
@@ -43,54 +45,16 @@ class HeaderMismatchError(ValueError):
 @dataclass(frozen=True)
 class Column:
     name: str
+    check: ColumnCheck
     required: bool = False
-    check: Check | None = None
-    reads_row: bool = False
-    """The check looks at other fields of the row (a phone number at its country)."""
 
 
-def _text(value: str, row: Mapping[str, str], now: datetime) -> str:
-    return value
-
-
-def _email(value: str, row: Mapping[str, str], now: datetime) -> str:
-    return check_email(value)
-
-
-def _phone(value: str, row: Mapping[str, str], now: datetime) -> str:
-    return check_phone(value, row.get("country", "").strip() or None)
-
-
-def _country(value: str, row: Mapping[str, str], now: datetime) -> str:
-    return check_country(value)
-
-
-def _time_zone(value: str, row: Mapping[str, str], now: datetime) -> str:
-    return check_time_zone(value)
-
-
-def _timestamp(value: str, row: Mapping[str, str], now: datetime) -> datetime:
-    return check_timestamp(value, now)
-
-
-def _consent(value: str, row: Mapping[str, str], now: datetime) -> str:
-    return check_consent(value)
-
-
-def _token(value: str, row: Mapping[str, str], now: datetime) -> str:
-    return check_token(value)
-
-
-def _amount(value: str, row: Mapping[str, str], now: datetime) -> float:
-    return check_amount(value)
-
-
-def _count(value: str, row: Mapping[str, str], now: datetime) -> int:
-    return check_count(value)
-
-
-Rows = dict[str, list[Any]]
-"""Checked values of a chunk's good rows, column by column."""
+_country = per_distinct_value(check_country, pl.String())
+_time_zone = per_distinct_value(check_time_zone, pl.String())
+_consent = per_distinct_value(check_consent, pl.String())
+_token = per_distinct_value(check_token, pl.String())
+_amount = per_distinct_value(check_amount, pl.Float64())
+_count = per_distinct_value(check_count, pl.Int64())
 
 
 @dataclass(frozen=True)
@@ -99,7 +63,7 @@ class ImportSpec:
 
     kind: str
     columns: tuple[Column, ...]
-    build: Callable[[Rows, int, datetime], dict[RawDataset, pa.Table]]
+    build: Callable[[pl.DataFrame, datetime], dict[RawDataset, pa.Table]]
 
     @property
     def names(self) -> list[str]:
@@ -135,68 +99,89 @@ class ImportSpec:
         return found
 
 
-def _column(rows: Rows, name: str, count: int) -> list[Any]:
-    return rows.get(name) or [None] * count
+def _table(frame: pl.DataFrame, dataset: RawDataset) -> pa.Table:
+    """The frame's columns as the dataset's batch; columns the file lacks are null."""
+    complete = _with_defaults(frame, dataset.schema.names)
+    return complete.select(dataset.schema.names).to_arrow().cast(dataset.schema)
 
 
-def _build_profiles(rows: Rows, count: int, now: datetime) -> dict[RawDataset, pa.Table]:
-    updated = [u or now for u in _column(rows, "updated_at", count)]
-    created = [c or u for c, u in zip(_column(rows, "created_at", count), updated, strict=True)]
-    sources = [s or DEFAULT_SOURCE for s in _column(rows, "source", count)]
-    ids = rows["profile_id"]
-    profiles = {
-        name: _column(rows, name, count)
-        for name in ("email", "phone", "first_name", "last_name", "country", "time_zone")
-    }
-    profiles |= {"profile_id": ids, "created_at": created, "updated_at": updated, "source": sources}
-    tables = {PROFILES: pa.Table.from_pydict(profiles, schema=PROFILES.schema)}
-    consent = _consent_events(rows, ids, updated, sources, count)
-    if consent["profile_id"]:
-        tables[CONSENT_EVENTS] = pa.Table.from_pydict(consent, schema=CONSENT_EVENTS.schema)
+def _build_profiles(checked: pl.DataFrame, now: datetime) -> dict[RawDataset, pa.Table]:
+    frame = (
+        _with_defaults(checked, ["created_at", "updated_at", "source"])
+        .with_columns(updated_at=pl.col("updated_at").fill_null(now))
+        .with_columns(
+            created_at=pl.col("created_at").fill_null(pl.col("updated_at")),
+            source=pl.col("source").fill_null(DEFAULT_SOURCE),
+        )
+    )
+    tables = {PROFILES: _table(frame, PROFILES)}
+    consent = _consent_events(frame)
+    if consent.height:
+        tables[CONSENT_EVENTS] = _table(consent, CONSENT_EVENTS)
     return tables
 
 
-def _consent_events(
-    rows: Rows, ids: list[str], updated: list[datetime], sources: list[str], count: int
-) -> dict[str, list[Any]]:
-    events: dict[str, list[Any]] = {name: [] for name in CONSENT_EVENTS.schema.names}
-    for channel in ("email", "sms"):
-        statuses = _column(rows, f"{channel}_consent", count)
-        for profile_id, status, at, source in zip(ids, statuses, updated, sources, strict=True):
-            if status is None:
-                continue
-            # Deterministic: importing the same file twice states the same change twice.
-            digest = hashlib.sha256(f"{profile_id}|{channel}|{status}|{at.isoformat()}".encode())
-            events["consent_event_id"].append(f"csv-{digest.hexdigest()[:32]}")
-            events["profile_id"].append(profile_id)
-            events["channel"].append(channel)
-            events["status"].append(status)
-            events["occurred_at"].append(at)
-            events["source"].append(source)
-    return events
+def _with_defaults(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """`frame` with the named columns added (null) where the file has none."""
+    missing = [pl.lit(None).alias(name) for name in names if name not in frame.columns]
+    return frame.with_columns(missing)
 
 
-def _build_events(rows: Rows, count: int, now: datetime) -> dict[RawDataset, pa.Table]:
-    data = {name: _column(rows, name, count) for name in EVENTS.schema.names}
-    data["source"] = [s or DEFAULT_SOURCE for s in data["source"]]
-    return {EVENTS: pa.Table.from_pydict(data, schema=EVENTS.schema)}
+def _iso(moment: pl.Expr) -> pl.Expr:
+    """`datetime.isoformat()` of a naive timestamp, as the consent ids have always hashed it."""
+    whole = moment.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return (
+        pl.when(moment.dt.microsecond() == 0)
+        .then(whole)
+        .otherwise(whole + "." + moment.dt.microsecond().cast(pl.String).str.zfill(6))
+    )
+
+
+def _consent_events(frame: pl.DataFrame) -> pl.DataFrame:
+    per_channel = [
+        frame.filter(pl.col(f"{channel}_consent").is_not_null()).select(
+            "profile_id",
+            channel=pl.lit(channel),
+            status=pl.col(f"{channel}_consent"),
+            occurred_at=pl.col("updated_at"),
+            source="source",
+        )
+        for channel in ("email", "sms")
+        if f"{channel}_consent" in frame.columns
+    ]
+    if not per_channel:
+        return pl.DataFrame()
+    events = pl.concat(per_channel)
+    keys = events.select(
+        pl.concat_str("profile_id", "channel", "status", _iso(pl.col("occurred_at")), separator="|")
+    )[:, 0]
+    # Deterministic: importing the same file twice states the same change twice.
+    ids = [f"csv-{hashlib.sha256(key.encode()).hexdigest()[:32]}" for key in keys.to_list()]
+    return events.with_columns(consent_event_id=pl.Series(ids, dtype=pl.String))
+
+
+def _build_events(checked: pl.DataFrame, now: datetime) -> dict[RawDataset, pa.Table]:
+    frame = _with_defaults(checked, ["source"]).with_columns(
+        source=pl.col("source").fill_null(DEFAULT_SOURCE)
+    )
+    return {EVENTS: _table(frame, EVENTS)}
 
 
 PROFILES_IMPORT = ImportSpec(
     kind="profiles",
     columns=(
-        Column("profile_id", required=True, check=_text),
-        Column("email", check=_email),
-        Column("phone", check=_phone, reads_row=True),
-        Column("first_name", check=_text),
-        Column("last_name", check=_text),
+        Column("profile_id", required=True, check=as_text),
+        Column("email", check=email),
+        Column("phone", check=phone),
+        Column("first_name", check=as_text),
+        Column("last_name", check=as_text),
         Column("country", check=_country),
         Column("time_zone", check=_time_zone),
-        Column("created_at", check=_timestamp),
-        Column("updated_at", check=_timestamp),
+        Column("created_at", check=timestamp),
+        Column("updated_at", check=timestamp),
         Column("email_consent", check=_consent),
         Column("sms_consent", check=_consent),
-        Column("source", check=_text),
+        Column("source", check=as_text),
     ),
     build=_build_profiles,
 )
@@ -204,15 +189,15 @@ PROFILES_IMPORT = ImportSpec(
 EVENTS_IMPORT = ImportSpec(
     kind="events",
     columns=(
-        Column("event_id", required=True, check=_text),
-        Column("profile_id", required=True, check=_text),
+        Column("event_id", required=True, check=as_text),
+        Column("profile_id", required=True, check=as_text),
         Column("event_type", required=True, check=_token),
-        Column("occurred_at", required=True, check=_timestamp),
-        Column("product_id", check=_text),
-        Column("order_id", check=_text),
+        Column("occurred_at", required=True, check=timestamp),
+        Column("product_id", check=as_text),
+        Column("order_id", check=as_text),
         Column("revenue", check=_amount),
         Column("quantity", check=_count),
-        Column("source", check=_text),
+        Column("source", check=as_text),
     ),
     build=_build_events,
 )

@@ -28,23 +28,24 @@ class ValueProblem(ValueError):
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_PLAIN_EMAIL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}")
+PLAIN_EMAIL_PATTERN = rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}"
+_PLAIN_EMAIL = re.compile(PLAIN_EMAIL_PATTERN)
 # email-validator refuses these special-use names (RFC 6761 and friends) even when well formed.
-_SPECIAL_USE_SUFFIXES = (".arpa", ".invalid", ".local", ".localhost", ".onion", ".test")
-_MAX_LOCAL_PART = 64
-_MAX_EMAIL = 254
+SPECIAL_USE_SUFFIXES = (".arpa", ".invalid", ".local", ".localhost", ".onion", ".test")
+MAX_LOCAL_PART = 64
+MAX_EMAIL = 254
 
 
 def plain_email_shape(value: str) -> bool:
     """Whether `value` is an ordinary ASCII address that needs no further checking."""
-    if len(value) > _MAX_EMAIL or not _PLAIN_EMAIL.fullmatch(value):
+    if len(value) > MAX_EMAIL or not _PLAIN_EMAIL.fullmatch(value):
         return False
     local, _, domain = value.rpartition("@")
     return (
-        len(local) <= _MAX_LOCAL_PART
+        len(local) <= MAX_LOCAL_PART
         # `ab--` labels are reserved for IDNA (xn--): email-validator decides those.
         and "--" not in domain
-        and not domain.lower().endswith(_SPECIAL_USE_SUFFIXES)
+        and not domain.lower().endswith(SPECIAL_USE_SUFFIXES)
     )
 
 

@@ -11,6 +11,8 @@ import pytest
 from connectors.imports import CsvFormatError, HeaderMismatchError, import_csv
 from connectors.landing import LocalLandingZone
 from connectors.loader import load_landing_files
+from connectors.loader.expectations import validate_batch
+from connectors.raw_schemas import CONSENT_EVENTS, PROFILES
 from connectors.warehouse.duckdb import DuckDBWarehouse
 
 NOW = datetime(2026, 11, 27, 12, 0)
@@ -306,3 +308,26 @@ def test_an_unreadable_row_stops_the_import_saying_where_and_what_landed(tmp_pat
     assert message.startswith("row 7 is not readable CSV: field larger than field limit")
     assert "4 rows before it landed, 0 were quarantined" in message
     assert len(landing.list("profiles")) == 2
+
+
+def test_what_an_import_lands_passes_the_landing_suite_at_its_edges(tmp_path, landing):
+    """The import leaves the GE suite to the loader: its own checks must imply it, also for
+    the earliest and latest times the suite allows and for consent on both channels."""
+    source = write_csv(
+        tmp_path / "edges.csv",
+        [
+            ["profile_id", "created_at", "updated_at", "email_consent", "sms_consent"],
+            ["early", "2000-01-01T00:00:00Z", "2000-01-01T00:00:00Z", "Granted", "WITHDRAWN"],
+            ["late", "2026-11-28T12:00:00", "2026-11-28T13:59:59+02:00", "withdrawn", ""],
+            ["defaulted", "", "", "", "granted"],
+        ],
+    )
+
+    summary = run_import("profiles", source, landing, tmp_path)
+
+    assert (summary.rows_landed, summary.rows_quarantined) == (3, 0)
+    for key in summary.landing_keys:
+        dataset = next(ds for ds in (PROFILES, CONSENT_EVENTS) if f"/{ds.name}/" in f"/{key}")
+        verdict = validate_batch(dataset, pq.read_table(landing.root / key), NOW)
+        assert verdict.success, verdict.failures
+        assert verdict.evaluated > 0

@@ -1,10 +1,12 @@
 """The per-value checks: their fast paths agree with the libraries they stand in for."""
 
+import polars as pl
 import pytest
 from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from connectors.imports.column_checks import plain_email_shapes
 from connectors.imports.value_checks import (
     ValueProblem,
     check_email,
@@ -44,3 +46,21 @@ def test_a_national_number_without_a_country_asks_for_the_international_form():
     with pytest.raises(ValueProblem, match=r"use \+<code>"):
         check_phone("06 12 34 56 78", None)
     assert check_phone("06 12 34 56 78", "fr") == "+33612345678"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    addresses=st.lists(
+        st.builds(
+            lambda local, labels, tld: f"{local}@{'.'.join(labels)}.{tld}",
+            _LOCAL,
+            st.lists(_LABEL, min_size=1, max_size=3),
+            _TLD,
+        )
+        | st.text(max_size=30),
+        max_size=30,
+    )
+)
+def test_the_column_wise_email_shape_is_the_per_value_one(addresses):
+    shapes = plain_email_shapes(pl.Series(addresses, dtype=pl.String)).to_list()
+    assert shapes == [plain_email_shape(address) for address in addresses]
