@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -197,17 +197,17 @@ def claim_due(
             .values(state=MessageState.EXCLUDED, error_code=bindparam("reason"), updated_at=now),
             [{"mid": mid, "reason": reason} for mid, reason in excluded.items()],
         )
-    if claimed:
+    for chunk in _chunks([r.message_id for r in claimed]):
+        # One statement per chunk, not one per message: the claim is on every message's path.
         session.execute(
             update(OUTBOX)
-            .where(OUTBOX.c.message_id == bindparam("mid"))
+            .where(OUTBOX.c.message_id.in_(chunk))
             .values(
                 state=MessageState.SENDING,
                 attempts=OUTBOX.c.attempts + 1,
                 claimed_by=worker,
                 updated_at=now,
-            ),
-            [{"mid": r.message_id} for r in claimed],
+            )
         )
     return Claim(
         [
@@ -288,46 +288,52 @@ def _final_gate(
 
 
 def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: datetime) -> None:
-    """Store what happened to claimed messages; rows no longer `sending` are left alone."""
+    """Store what happened to claimed messages; rows no longer `sending` are left alone.
+
+    Outcomes that record the same values (a batch sent in one request shares its provider
+    id; failures share their error) are written by one statement per group, not per message.
+    """
     if not outcomes:
         return
-    session.execute(
-        update(OUTBOX)
-        .where(
-            and_(
-                OUTBOX.c.message_id == bindparam("mid"),
-                OUTBOX.c.state == MessageState.SENDING,
-            )
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    for o in outcomes:
+        values = (
+            o.state,
+            o.provider,
+            o.provider_message_id,
+            o.error_class,
+            o.error_code,
+            o.error_message,
+            o.retry_at or now,
+            now if o.state is MessageState.SENT else None,
         )
-        .values(
-            state=bindparam("new_state"),
-            provider=bindparam("provider"),
-            provider_message_id=bindparam("pid"),
-            error_class=bindparam("eclass"),
-            error_code=bindparam("ecode"),
-            error_message=bindparam("emessage"),
-            next_attempt_at=bindparam("retry_at"),
-            sent_at=bindparam("sent_at"),
-            updated_at=now,
-        ),
-        [
-            {
-                "mid": o.message_id,
-                "new_state": o.state,
-                "provider": o.provider,
-                "pid": o.provider_message_id,
-                "eclass": o.error_class,
-                "ecode": o.error_code,
-                "emessage": o.error_message,
-                "retry_at": o.retry_at or now,
-                "sent_at": now if o.state is MessageState.SENT else None,
-            }
-            for o in outcomes
-        ],
-    )
+        groups.setdefault(values, []).append(o.message_id)
+    for (state, provider, pid, eclass, ecode, emessage, retry_at, sent_at), ids in groups.items():
+        for chunk in _chunks(ids):
+            session.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.message_id.in_(chunk), OUTBOX.c.state == MessageState.SENDING)
+                .values(
+                    state=state,
+                    provider=provider,
+                    provider_message_id=pid,
+                    error_class=eclass,
+                    error_code=ecode,
+                    error_message=emessage,
+                    next_attempt_at=retry_at,
+                    sent_at=sent_at,
+                    updated_at=now,
+                )
+            )
     released = [o.message_id for o in outcomes if o.state is MessageState.FAILED]
-    if released:  # a message that was never delivered does not count against the cap
-        session.execute(delete(FrequencyClaim).where(FrequencyClaim.message_id.in_(released)))
+    for chunk in _chunks(released):  # a message never delivered does not count against the cap
+        session.execute(delete(FrequencyClaim).where(FrequencyClaim.message_id.in_(chunk)))
+
+
+def _chunks(ids: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
+    """`ids` in slices small enough for one statement's parameters on every engine."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def next_due(session: Session, run_id: str) -> datetime | None:
