@@ -130,7 +130,13 @@ def run(options: BenchOptions) -> BenchReport:
             print(f"run {index + 1}/{options.runs}: load {load_average()}", flush=True)
             for workers in WORKER_COUNTS:
                 rows[workers].append(parallel_run(Path(tmp), messages, workers, index))
-            runs.append({str(n): rows[n][-1] for n in WORKER_COUNTS})
+            runs.append(
+                {
+                    **{str(n): rows[n][-1] for n in WORKER_COUNTS},
+                    "load_before": rows[WORKER_COUNTS[0]][-1]["load_before"],
+                    "load_after": rows[WORKER_COUNTS[-1]][-1]["load_after"],
+                }
+            )
     one, four = rows[1], rows[4]
     speedups = tuple(a["deliver_s"] / b["deliver_s"] for a, b in zip(one, four, strict=True))
     figures = [
