@@ -53,7 +53,9 @@ class AppState:
         return cls(
             settings=settings,
             sessions=ops_sessions(settings),
-            warehouse=open_warehouse(settings),
+            # Read-only, like `reads`: the API never writes the warehouse, and DuckDB refuses
+            # one process connections to a file with different read_only settings.
+            warehouse=open_warehouse(settings, read_only=True),
             engine=engine_from_settings(settings),
             reads=WarehouseReads.from_settings(settings),
         )

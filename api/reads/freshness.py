@@ -1,7 +1,8 @@
 """Warehouse reads that keep answering while a dbt build holds the DuckDB file.
 
-DuckDB admits no reader while another process writes. Reads here open the file with a short
-lock timeout; when it stays locked, the last good result of the same read is served, marked
+DuckDB admits no reader while another process writes. Reads here open the file read-only
+(so the processes of `tidemark serve --workers N` read side by side) with a short lock
+timeout; when it stays locked, the last good result of the same read is served, marked
 `stale` with the time it was computed (`as_of`). Only a read that never succeeded since the
 app started has nothing to fall back on: it raises `WarehouseUnavailableError`, which the
 API answers with 503 and `Retry-After` (never a 500). A fresh result is also reused for a
@@ -73,7 +74,7 @@ class WarehouseReads:
     @classmethod
     def from_settings(cls, settings: Settings) -> WarehouseReads:
         quick = settings.model_copy(update={"duckdb_lock_timeout_s": READ_LOCK_TIMEOUT_S})
-        return cls(warehouse=open_warehouse(quick))
+        return cls(warehouse=open_warehouse(quick, read_only=True))
 
     def read(self, key: str, compute: Callable[[Warehouse, datetime], Read]) -> Read:
         """`compute(warehouse, now)` for `key`, or its last good result while the file is held.

@@ -131,6 +131,8 @@ class DuckDBWarehouse(Warehouse):
         """
         if not self.read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.exists():
+            self._create_empty()
         deadline = time.monotonic() + self.lock_timeout_s
         delay = 0.05
         while True:
@@ -149,6 +151,18 @@ class DuckDBWarehouse(Warehouse):
                 log.debug("warehouse locked, retrying in %.2fs", delay)
                 time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
                 delay = min(delay * 2, 1.0)
+
+    def _create_empty(self) -> None:
+        """Create the (empty) file a read-only connection needs, as a first build would.
+
+        A reader of a home with nothing built yet sees an empty warehouse, not an error.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            duckdb.connect(str(self.path)).close()
+        except duckdb.IOException as error:
+            if not _is_lock_error(error):  # a writer created it meanwhile: it exists now
+                raise
 
     def _with_memory_limit(
         self, connection: duckdb.DuckDBPyConnection
