@@ -9,11 +9,16 @@ The server reuses a fresh warehouse result for a few seconds (`FRESH_FOR_S` in
 `api.reads.freshness`), so most requests under load are answered from that; the first
 (cold) request of each endpoint is measured separately, as the cost of a real warehouse
 query at this scale. Server and load generator share the machine's 2 cores.
+
+Building the warehouse takes several minutes at full scale; `TIDEMARK_BENCH_API_HOME` names
+a home already built (`DEMO_PROFILES=1000000 tidemark demo --no-serve` with `TIDEMARK_HOME`
+there) to measure instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -22,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import httpx
 
 from connectors.settings import REPO_ROOT, Settings
@@ -33,6 +39,8 @@ FULL_PROFILES = 1_000_000
 CLIENTS = 20
 LOAD_SECONDS = 15.0
 P95_GOAL_MS = 150.0
+PREBUILT_HOME_VARIABLE = "TIDEMARK_BENCH_API_HOME"
+"""A home with a demo warehouse already built at the scale: measured as is, never rebuilt."""
 ENDPOINTS = (
     "/api/v1/overview",
     "/api/v1/segments",
@@ -124,12 +132,32 @@ def _one_run(home: Path, token: str, workers: int) -> dict[str, Any]:
     }
 
 
+def _prebuilt(home: Path, profiles: int) -> None:
+    """Check that `home` holds a demo warehouse of `profiles` profiles (it is read, not built)."""
+    database = home / "warehouse.duckdb"
+    if not database.is_file():
+        raise BenchmarkSanityError(f"{PREBUILT_HOME_VARIABLE}: no warehouse at {database}")
+    with duckdb.connect(str(database), read_only=True) as connection:
+        row = connection.execute("select count(*) from analytics.profiles").fetchone()
+    if row is None or row[0] != profiles:
+        raise BenchmarkSanityError(
+            f"{PREBUILT_HOME_VARIABLE}: {database} holds {row and row[0]} profiles, "
+            f"not {profiles:,}"
+        )
+
+
 def run(options: BenchOptions) -> BenchReport:
     profiles = options.scaled(FULL_PROFILES, minimum=500)
+    prebuilt = os.environ.get(PREBUILT_HOME_VARIABLE)
     with tempfile.TemporaryDirectory(prefix="tidemark-bench-api-") as scratch:
-        home = Path(scratch) / "home"
-        print(f"building a demo warehouse of {profiles:,} profiles, load {load_average()}")
-        build_s = _build(home, profiles)
+        home = Path(prebuilt) if prebuilt else Path(scratch) / "home"
+        build_s: float | None = None
+        if prebuilt:
+            _prebuilt(home, profiles)
+            print(f"reading the demo warehouse of {profiles:,} profiles in {home}")
+        else:
+            print(f"building a demo warehouse of {profiles:,} profiles, load {load_average()}")
+            build_s = _build(home, profiles)
         token = issue_token(Settings(home=home), "viewer", name="bench")
         runs, two = [], []
         for index in range(options.runs):
