@@ -47,6 +47,16 @@ _MICROSECOND_TIMESTAMP = exp.DataType.build("DateTime64(6)", dialect="clickhouse
 _NAIVE_TIMESTAMP_TYPES = (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPNTZ)
 
 
+def _is_decimal_as_text(node: exp.Expression) -> bool:
+    """`cast(cast(x as decimal(p, s)) as varchar)`: a decimal written out with its scale."""
+    return (
+        isinstance(node, exp.Cast)
+        and node.to.is_type(*exp.DataType.TEXT_TYPES)
+        and isinstance(node.this, exp.Cast)
+        and node.this.to.is_type(exp.DataType.Type.DECIMAL)
+    )
+
+
 def adapt_for_clickhouse(node: exp.Expression) -> exp.Expression:
     """Fix what sqlglot's translation leaves wrong for ClickHouse, one node at a time.
 
@@ -54,7 +64,33 @@ def adapt_for_clickhouse(node: exp.Expression) -> exp.Expression:
     - A column declared NOT NULL (or PRIMARY KEY) must not get sqlglot's Nullable() wrapper:
       ClickHouse refuses `Nullable(String) NOT NULL` and nullable sorting keys.
     - ClickHouse's DELETE needs a WHERE clause; deleting every row says `where true`.
+    - A decimal cast to text keeps its scale (12.50) as in DuckDB and Snowflake, not 12.5.
+    - DuckDB's sha256 is lowercase hex, ClickHouse's SHA256 raw bytes: it is hex-encoded.
+    - A selected `t.c` is named `t.c` when ClickHouse's analyzer sees a join in that scope,
+      so a later `x.c` over that subquery does not resolve; it is aliased `c`, as elsewhere.
     """
+    if _is_decimal_as_text(node):
+        decimal = node.this
+        scale = decimal.to.expressions[1] if len(decimal.to.expressions) > 1 else None
+        return exp.Anonymous(
+            this="toDecimalString",
+            expressions=[decimal, scale.this.copy() if scale else exp.Literal.number(0)],
+        )
+    if isinstance(node, exp.SHA2) and not node.meta.get("hex"):
+        # ClickHouse's SHA256 returns the raw 32 bytes; DuckDB's sha256 is lowercase hex.
+        node.meta["hex"] = True
+        return exp.Lower(this=exp.Hex(this=node))
+    if isinstance(node, exp.Select):
+        node.set(
+            "expressions",
+            [
+                e.as_(e.name)
+                if isinstance(e, exp.Column) and e.table and not isinstance(e.this, exp.Star)
+                else e
+                for e in node.expressions
+            ],
+        )
+        return node
     if isinstance(node, exp.DataType) and node.is_type(*_NAIVE_TIMESTAMP_TYPES):
         adapted = _MICROSECOND_TIMESTAMP.copy()
         adapted.set("nullable", node.args.get("nullable"))

@@ -91,10 +91,30 @@ def _inline_unnested_list(node: exp.Expression) -> exp.Expression:
     return exp.In(this=node.this, expressions=[e.copy() for e in array.expressions])
 
 
+def _replace_every_match(node: exp.Expression) -> exp.Expression:
+    """`regexp_replace(s, p, r, 'g')` → `regexp_replace(s, p, r)`.
+
+    DuckDB replaces the first match unless told 'g'; ClickHouse's REGEXP_REPLACE and
+    Snowflake's replace every match and read a fourth argument as something else (an error
+    on ClickHouse, a start position on Snowflake). sqlglot passes the flag through.
+    """
+    if not isinstance(node, exp.RegexpReplace):
+        return node
+    modifiers = node.args.get("modifiers")
+    if isinstance(modifiers, exp.Literal) and modifiers.this == "g":
+        node.set("modifiers", None)
+        node.set("single_replace", None)
+    return node
+
+
+def _portable(node: exp.Expression) -> exp.Expression:
+    return _replace_every_match(_inline_unnested_list(node))
+
+
 def parse_bound(sql: str, params: Params) -> list[exp.Expression]:
     """The statements of `sql` with parameters bound as literals, ready for any dialect."""
     statements = sqlglot.parse(bind_literals(sql, params), read=SOURCE_DIALECT)
-    return [s.transform(_inline_unnested_list) for s in statements if s is not None]
+    return [s.transform(_portable) for s in statements if s is not None]
 
 
 def engine_statements(
@@ -109,6 +129,29 @@ def engine_statements(
     (ClickHouse's timestamp precision and nullability, say) on each node of the tree.
     """
     statements = parse_bound(sql, params)
-    if adapt is not None:
-        statements = [s.transform(adapt) for s in statements]
-    return [s.sql(dialect) for s in statements]
+    if adapt is None:
+        return [s.sql(dialect) for s in statements]
+    return [_adapted(s, adapt).sql(dialect) for s in statements]
+
+
+#: Passes of `adapt` at most: nesting depth of the rewrites that build on one another.
+_MAX_ADAPT_PASSES = 8
+
+
+def _adapted(
+    statement: exp.Expression, adapt: Callable[[exp.Expression], exp.Expression]
+) -> exp.Expression:
+    """`statement` with `adapt` applied until nothing changes.
+
+    sqlglot's transform does not descend into a node `adapt` returned in place of another,
+    so a rewrite wrapping a subtree (a time zone conversion inside a CAST) needs another pass
+    for what is inside it; `adapt` must leave what it already rewrote alone.
+    """
+    text = statement.sql()
+    for _ in range(_MAX_ADAPT_PASSES):
+        statement = statement.transform(adapt)
+        rewritten = statement.sql()
+        if rewritten == text:
+            return statement
+        text = rewritten
+    raise ValueError(f"rewriting for the engine did not settle: {text[:200]}")

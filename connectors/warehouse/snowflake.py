@@ -31,6 +31,14 @@ def _as_callers_expect(table: pa.Table) -> pa.Table:
     return naive_utc_timestamps(lowered)
 
 
+def _json_field_sql(field: pa.Field) -> str:
+    """The field's value from a flattened JSON row, cast to its type; an all-NULL column
+    (Arrow's null type, as `Table.from_pylist` gives a column of Nones) is plain NULL."""
+    if pa.types.is_null(field.type):
+        return "null"
+    return f'value:"{field.name}"::{sql_type(field.type)}'
+
+
 class SnowflakeSession(WarehouseSession):
     def __init__(self, connection: SnowflakeConnection, warehouse: SnowflakeWarehouse) -> None:
         self.connection = connection
@@ -67,7 +75,7 @@ class SnowflakeSession(WarehouseSession):
         """
         frame = data if isinstance(data, pa.Table) else pa.Table.from_batches([data])
         columns = ", ".join(frame.column_names)
-        values = ", ".join(f'value:"{f.name}"::{sql_type(f.type)}' for f in frame.schema)
+        values = ", ".join(_json_field_sql(field) for field in frame.schema)
         statement = (
             f"insert into {table} ({columns}) "
             f"select {values} from table(flatten(input => parse_json(?)))"
