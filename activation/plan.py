@@ -25,12 +25,20 @@ from activation.experiments.tables import (
     record_assignments,
     register_experiment,
 )
+from activation.quiet_hours import send_after_sql, window_ends
+from activation.segment_rows import (
+    SegmentColumn,
+    attributes_sql,
+    row_hash_sql,
+    segment_columns,
+)
 from activation.segments import Segment
 from activation.send_time import (
     deferred_reason,
     missing_recommendations,
     recommended_hour_sql,
     send_moment_sql,
+    uses_recommendations,
 )
 from activation.warehouse_tables import SCHEMA, ensure_engine_tables
 from connectors.destinations.message import Channel
@@ -133,9 +141,10 @@ def normalized_address_sql(channel: Channel) -> str:
     return _channel_columns(channel)["normalized"]
 
 
-def _quiet_hours_sql(definition: ActivationDefinition, at: str = "$now") -> str:
-    """`send_after` in UTC: `at`, or the end of the quiet window `at` falls in, in the
-    recipient's zone."""
+def _quiet_hours_sql(definition: ActivationDefinition, at: str) -> str:
+    """`send_after` in UTC: `at` (a per-row moment), or the end of the quiet window `at`
+    falls in, in the recipient's zone. DuckDB's time zone SQL: ClickHouse cannot convert by
+    a zone read from each row, so only `send_time: recommended` plans still use it."""
     quiet = definition.quiet_hours
     if quiet is None or definition.channel is Channel.WEBHOOK:
         return at
@@ -157,10 +166,44 @@ def _quiet_hours_sql(definition: ActivationDefinition, at: str = "$now") -> str:
     return f"case when {in_window} then {utc_end} else {at} end"
 
 
-def _send_after_sql(definition: ActivationDefinition) -> str:
-    """The send moment (now or the recommended hour), then quiet hours."""
-    moment = send_moment_sql(definition, "r.recommended_hour", "r.time_zone")
-    return _quiet_hours_sql(definition, at=moment)
+def _send_after_sql(
+    session: WarehouseSession, definition: ActivationDefinition, now: datetime
+) -> str:
+    """`send_after` in UTC over the plan's rows `r`: the send moment (now or the recommended
+    hour), moved to the end of the quiet window it falls in, in the recipient's zone.
+
+    Sending now, the window's end depends on the zone alone, so it is worked out per zone
+    the profiles hold (`activation.quiet_hours`), the same on every engine.
+    """
+    if uses_recommendations(definition):
+        moment = send_moment_sql(definition, "r.recommended_hour", "r.time_zone")
+        return _quiet_hours_sql(definition, at=moment)
+    quiet = definition.quiet_hours
+    if quiet is None or definition.channel is Channel.WEBHOOK:
+        return "$now"
+    zones = session.query_arrow(
+        f"select distinct time_zone from {PROFILES} where time_zone is not null"
+    ).column("time_zone")
+    ends, fallback = window_ends(quiet, zones.to_pylist(), now)
+    return send_after_sql(ends, fallback, "r.time_zone")
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """What the plan statement is built from besides the definition: the segment's columns
+    (its rows' attributes and hashes) and the send-time expression."""
+
+    row_columns: Sequence[SegmentColumn]
+    send_after: str
+
+
+def plan_inputs(
+    session: WarehouseSession, definition: ActivationDefinition, segment: Segment, now: datetime
+) -> PlanInputs:
+    return PlanInputs(
+        row_columns=segment_columns(session, segment.relation),
+        send_after=_send_after_sql(session, definition, now),
+    )
 
 
 def _frequency_sql(definition: ActivationDefinition) -> tuple[str, str]:
@@ -179,7 +222,7 @@ def _frequency_sql(definition: ActivationDefinition) -> tuple[str, str]:
     return cte, f"coalesce(f.recent, 0) >= {cap.max_messages}"
 
 
-def plan_sql(definition: ActivationDefinition, segment: Segment) -> str:
+def plan_sql(definition: ActivationDefinition, segment: Segment, inputs: PlanInputs) -> str:
     """The statement that writes the run's candidates, reasons and send times to a temp table."""
     columns = _channel_columns(definition.channel)
     changes = ", ".join(f"'{c}'" for c in CHANGES_BY_MODE[definition.mode])
@@ -192,10 +235,13 @@ def plan_sql(definition: ActivationDefinition, segment: Segment) -> str:
     )
     return f"""
     create or replace temp table _plan as
-    with members as (
-        select s.profile_id, md5(cast(to_json(s) as varchar)) as row_hash,
-               cast(to_json(s) as varchar) as attributes
+    with member_rows as (
+        select s.profile_id, {attributes_sql(inputs.row_columns, "s")} as attributes
         from {segment.relation} as s
+    ),
+    members as (
+        select profile_id, {row_hash_sql("attributes")} as row_hash, attributes
+        from member_rows
     ),
     snapshot as (
         select profile_id, row_hash from {SCHEMA}.activation_snapshots
@@ -249,7 +295,7 @@ def plan_sql(definition: ActivationDefinition, segment: Segment) -> str:
            r.variant,
            substr(sha256($activation || '/' || $run_id || '/' || r.profile_id), 1, 32)
                as message_id,
-           {delayed_sql(definition, _send_after_sql(definition), "r.variant")} as send_after
+           {delayed_sql(definition, inputs.send_after, "r.variant")} as send_after
     from assigned as r
     """
 
@@ -305,15 +351,24 @@ def plan_run(
         missing = missing_recommendations(session, definition)
         if missing is not None:
             raise PlanError(f"{missing} — nothing was sent")
+        inputs = plan_inputs(session, definition, segment, now)
         experiment = definition.experiment
         if experiment is not None:
             ensure_experiment_tables(session)
+        # Temporary tables are created outside the transaction: Snowflake commits an open
+        # transaction at any CREATE (and fakesnow fails it, answering HTTP 500 for good).
+        _refresh_erased_addresses(session, erased_addresses)
         session.begin()
         try:
             _refresh_immediate_suppressions(session, immediate_suppressions)
-            _refresh_erased_addresses(session, erased_addresses)
-            session.execute(plan_sql(definition, segment), params)
-            summary = _summarise(session, definition, members, now)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        session.execute(plan_sql(definition, segment, inputs), params)
+        summary = _summarise(session, definition, members, now)
+        session.begin()
+        try:
             _store(session, definition, run_id, now)
             if experiment is not None:
                 register_experiment(session, definition.name, experiment, now)
