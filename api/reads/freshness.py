@@ -34,6 +34,9 @@ FRESH_FOR_S = 5.0
 RETRY_AFTER_S = 5
 """What a 503 tells clients to wait when there is no last good result yet."""
 
+FIRST_RESULT_WAIT_S = 30.0
+"""How long a request waits for another's first computation of the same read."""
+
 MAX_ENTRIES = 512
 """Distinct reads remembered (a query string can make new keys); the oldest go first."""
 
@@ -68,7 +71,7 @@ class WarehouseReads:
     warehouse: Warehouse
     fresh_for_s: float = FRESH_FOR_S
     _entries: dict[str, _Entry] = field(default_factory=dict)
-    _computing: set[str] = field(default_factory=set)
+    _computing: dict[str, threading.Event] = field(default_factory=dict)  # set when done
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -85,11 +88,31 @@ class WarehouseReads:
         with self._lock:
             entry = self._entries.get(key)
             fresh = entry is not None and time.monotonic() - entry.monotonic_at < self.fresh_for_s
-            if entry is not None and (fresh or key in self._computing):
+            in_flight = self._computing.get(key)
+            if entry is not None and (fresh or in_flight is not None):
                 # Fresh, or being recomputed by another request right now: one query per
                 # read at a time, however many clients ask.
                 return entry.result  # type: ignore[return-value]
-            self._computing.add(key)
+            if in_flight is None:
+                self._computing[key] = threading.Event()
+        if in_flight is not None:
+            # The first ever computation of this read is running: wait for it rather than
+            # run the same query alongside (twenty clients would start twenty copies).
+            in_flight.wait(timeout=FIRST_RESULT_WAIT_S)
+            with self._lock:
+                first = self._entries.get(key)
+            if first is not None:
+                return first.result  # type: ignore[return-value]
+            return self._compute(key, compute, None)  # it failed: try on our own
+        try:
+            return self._compute(key, compute, entry)
+        finally:
+            with self._lock:
+                self._computing.pop(key).set()
+
+    def _compute(
+        self, key: str, compute: Callable[[Warehouse, datetime], Read], entry: _Entry | None
+    ) -> Read:
         try:
             result = compute(self.warehouse, datetime.now(UTC))
         except WarehouseBusyError as error:
@@ -99,9 +122,6 @@ class WarehouseReads:
                     "no earlier result to show yet; try again in a few seconds"
                 ) from error
             return entry.result.model_copy(update={"stale": True})  # type: ignore[return-value]
-        finally:
-            with self._lock:
-                self._computing.discard(key)
         with self._lock:
             self._entries[key] = _Entry(result, time.monotonic())
             if len(self._entries) > MAX_ENTRIES:
