@@ -4,6 +4,10 @@ consent_events as (
     select * from {{ ref('stg_raw__consent_events') }}
 ),
 
+shopify_consent_events as (
+    select * from {{ ref('int_shopify_consent_events_derived') }}
+),
+
 profiles as (
     select * from {{ ref('int_profiles_deduplicated') }}
 ),
@@ -19,6 +23,15 @@ known_consent_events as (
     where
         channel in ('email', 'sms')
         and status in ('granted', 'withdrawn')
+    union all
+    -- Shopify states its customers' consent on the customer; see that model for the mapping.
+    select
+        profile_id,
+        channel,
+        status,
+        occurred_at,
+        consent_event_id
+    from shopify_consent_events
 ),
 
 ranked as (

@@ -28,6 +28,11 @@ final as (
         country,
         cast(null as varchar) as time_zone,
         accepts_marketing,
+        accepts_marketing_updated_at,
+        email_marketing_state,
+        email_marketing_consent_updated_at,
+        sms_marketing_state,
+        sms_marketing_consent_updated_at,
         created_at,
         updated_at,
         'shopify' as source,  -- noqa: RF04

@@ -15,6 +15,16 @@ renamed as (
         nullif(upper(trim(country_code)), '') as country,
         state as account_state,
         accepts_marketing,
+        {{ iso_to_utc(json_text('record', ['accepts_marketing_updated_at'])) }}
+            as accepts_marketing_updated_at,
+        lower({{ json_text('record', ['email_marketing_consent', 'state']) }})
+            as email_marketing_state,
+        {{ iso_to_utc(json_text('record', ['email_marketing_consent', 'consent_updated_at'])) }}
+            as email_marketing_consent_updated_at,
+        lower({{ json_text('record', ['sms_marketing_consent', 'state']) }})
+            as sms_marketing_state,
+        {{ iso_to_utc(json_text('record', ['sms_marketing_consent', 'consent_updated_at'])) }}
+            as sms_marketing_consent_updated_at,
         created_at,
         updated_at,
         _landing_key as landing_key,

@@ -56,6 +56,15 @@ def dbt_build(tmp_path, monkeypatch, warehouse_file) -> None:
     ]
 
 
+def load_and_build(tmp_path, monkeypatch, landing) -> DuckDBWarehouse:
+    """Load what the syncs landed into raw and build the profiles mart from it."""
+    warehouse_file = tmp_path / "warehouse.duckdb"
+    warehouse = DuckDBWarehouse(warehouse_file, lock_timeout_s=30)
+    load_landing_files(landing, warehouse, now=NOW)
+    dbt_build(tmp_path, monkeypatch, warehouse_file)
+    return warehouse
+
+
 def test_orders_give_shopify_customers_their_lifetime_value_and_last_order(
     tmp_path, monkeypatch, shop_server, client, landing, cursors
 ):
@@ -66,11 +75,8 @@ def test_orders_give_shopify_customers_their_lifetime_value_and_last_order(
     # A later sync brings a changed order: the newest version's total counts, once.
     orders[2] |= {"total_price": "35.00", "updated_at": shop_time(60)}
     sync_shopify(client, landing, cursors, streams=["orders"])
-    warehouse_file = tmp_path / "warehouse.duckdb"
-    warehouse = DuckDBWarehouse(warehouse_file, lock_timeout_s=30)
-    load_landing_files(landing, warehouse, now=NOW)
 
-    dbt_build(tmp_path, monkeypatch, warehouse_file)
+    warehouse = load_and_build(tmp_path, monkeypatch, landing)
 
     rows = warehouse.query_arrow(
         "select profile_id, email, orders_count, lifetime_value, last_order_at "
@@ -92,3 +98,56 @@ def test_orders_give_shopify_customers_their_lifetime_value_and_last_order(
             None if last_order is None else utc(orders[last_order]["processed_at"])
         )
     assert by_id["shopify:1003"]["email"] == "customer3@example.com"
+
+
+def _consent(state: str, at: str, **extra: str) -> dict[str, str]:
+    """Shopify's `email_marketing_consent` / `sms_marketing_consent` object."""
+    return {"state": state, "opt_in_level": "single_opt_in", "consent_updated_at": at, **extra}
+
+
+def test_shopify_marketing_consent_becomes_consent_per_channel_in_profiles(
+    tmp_path, monkeypatch, shop_server, client, landing, cursors
+):
+    customers = shop_server.data["customers"]
+    customers[0] |= {
+        "email_marketing_consent": _consent("subscribed", "2024-02-10T08:00:00-05:00"),
+        "sms_marketing_consent": _consent(
+            "unsubscribed", "2024-02-11T09:30:00-05:00", consent_collected_from="OTHER"
+        ),
+    }
+    # Older API versions: accepts_marketing, dated by accepts_marketing_updated_at.
+    customers[1] |= {"accepts_marketing": True, "accepts_marketing_updated_at": shop_time(-24)}
+    # The newer object wins over accepts_marketing; a pending double opt-in is no grant.
+    customers[2] |= {
+        "accepts_marketing": True,
+        "email_marketing_consent": _consent("pending", "2024-02-12T10:00:00-05:00"),
+    }
+    customers[3] |= {"accepts_marketing": False, "accepts_marketing_updated_at": shop_time(-48)}
+    # customers[4] keeps the fixture's undated accepts_marketing false: never asked.
+    sync_shopify(client, landing, cursors)
+    # A later sync: customer 1000 unsubscribed from email; the newest version decides.
+    customers[0] = customers[0] | {
+        "email_marketing_consent": _consent("unsubscribed", "2024-03-05T07:00:00-05:00"),
+        "updated_at": shop_time(100),
+    }
+    sync_shopify(client, landing, cursors, streams=["customers"])
+
+    warehouse = load_and_build(tmp_path, monkeypatch, landing)
+
+    rows = warehouse.query_arrow(
+        "select profile_id, email_consent, email_consent_at, sms_consent, sms_consent_at "
+        "from analytics.profiles where profile_id like 'shopify:%' order by profile_id"
+    ).to_pylist()
+    assert [tuple(row.values()) for row in rows] == [
+        (
+            "shopify:1000",
+            "withdrawn",
+            utc("2024-03-05T07:00:00-05:00"),
+            "withdrawn",
+            utc("2024-02-11T09:30:00-05:00"),
+        ),
+        ("shopify:1001", "granted", utc(shop_time(-24)), "never_asked", None),
+        ("shopify:1002", "never_asked", None, "never_asked", None),
+        ("shopify:1003", "withdrawn", utc(shop_time(-48)), "never_asked", None),
+        ("shopify:1004", "never_asked", None, "never_asked", None),
+    ]
