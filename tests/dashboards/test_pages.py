@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from connectors.warehouse.duckdb import DuckDBWarehouse
 from tests.api.test_reads import warehouse_held_by_another_process
 from tests.dashboards.conftest import carry_out_requests, csrf_of
 
@@ -162,7 +163,10 @@ def test_experiments_chart_intervals_with_a_plain_verdict(site):
 
 
 def test_experiments_page_has_an_empty_state_before_the_model_exists(site):
-    site.state.warehouse.execute("drop table analytics.experiment_results")
+    # The app reads the warehouse read-only; the change comes from outside, as a build's would.
+    DuckDBWarehouse(site.state.settings.duckdb_file).execute(
+        "drop table analytics.experiment_results"
+    )
     page = site.client("viewer").get("/experiments")
     assert page.status_code == 200
     assert 'data-testid="no-experiments"' in page.text
