@@ -276,15 +276,16 @@ srm as (
 ),
 
 final as (
+    -- Join keys are named explicitly: ClickHouse names a selected b.x 'b.x' after a join.
     select
-        b.experiment_id,
-        b.variant,
+        b.experiment_id as experiment_id,  -- noqa: AL09
+        b.variant as variant,  -- noqa: AL09
         b.is_control,
         b.is_holdout,
         b.variant_order,
         b.weight,
         b.traffic_share,
-        b.metric,
+        b.metric as metric,  -- noqa: AL09
         b.metric_type,
         b.metric_role,
         b.higher_is_better,
