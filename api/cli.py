@@ -24,6 +24,7 @@ from api.console_steps import (
     overview,
     print_summary,
 )
+from api.demo_experiment import demo_experiment_step
 from api.demo_mail_sink import DemoMailSink
 from connectors.landing import open_landing_zone
 from connectors.loader import pending_files
@@ -186,7 +187,10 @@ def demo(
                 }
             }
         )
-        _run_demo_activation(settings, sink)
+        try:
+            _run_demo_activation(settings, sink)
+        except (StepFailedError, WarehouseBusyError) as error:
+            raise _fail(str(error)) from error
         if serve:
             _serve(settings)
     finally:
@@ -198,11 +202,14 @@ def _run_demo_activation(settings: Settings, sink: DemoMailSink) -> None:
     from api.activation_report import print_run
 
     console.print(f"\nDemo activation {DEMO_ACTIVATION!r} → SMTP sink on 127.0.0.1:{sink.port}")
-    report = engine_from_settings(settings).run(DEMO_ACTIVATION, requested_by="demo")
+    engine = engine_from_settings(settings)
+    report = engine.run(DEMO_ACTIVATION, requested_by="demo")
     print_run(console, report)
     console.print(
         f"  the demo mailbox holds {sink.mailbox_size():,} messages: {sink.folder} (a Maildir)"
     )
+    definition, _segment = engine.definition(DEMO_ACTIVATION)
+    demo_experiment_step(settings, console, definition)
 
 
 @app.command()

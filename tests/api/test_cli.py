@@ -15,17 +15,22 @@ from tests.api.cli_runner import tidemark
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt")]
 
 
+# Enough profiles that each arm of the demo's A/B test gets some 60-100 sends (the rest of
+# the new subscribers are held out or wait for their quiet hours to end).
+DEMO_PROFILES = "6000"
+
+
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("demo")
-    result = tidemark(home, "demo", "--no-serve", "--profiles", "3000")
+    result = tidemark(home, "demo", "--no-serve", "--profiles", DEMO_PROFILES)
     assert result.returncode == 0, result.stdout + result.stderr
     return home, result.stdout
 
 
 def test_demo_prints_profiles_segments_and_timings(demo_home):
     home, output = demo_home
-    assert "3,000 profiles" in output
+    assert "6,000 profiles" in output
     for segment in (
         "segment_new_subscribers_7d",
         "segment_cart_abandoners_24h",
@@ -35,18 +40,68 @@ def test_demo_prints_profiles_segments_and_timings(demo_home):
         assert segment in output
     assert "Timings:" in output and "dbt build" in output
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        assert con.execute("select count(*) from analytics.profiles").fetchone() == (3000,)
+        assert con.execute("select count(*) from analytics.profiles").fetchone() == (6000,)
         sizes = con.execute("select count(*) from analytics.segment_high_value").fetchone()
         assert sizes[0] > 0
         assert str(sizes[0]) in output.replace(",", "")
 
 
+_SENT = "select count(*) from tidemark.message_log where state = 'sent'"
+
+
+def test_demo_ab_test_finds_the_truly_better_subject_line(demo_home):
+    home, output = demo_home
+    assert "Experiment welcome_subject" in output
+    assert "friendly is very likely better than plain on click" in output
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        results = {
+            (variant, metric): (users, chance)
+            for variant, metric, users, chance in con.execute(
+                "select variant, metric, users, chance_to_beat_control "
+                "from analytics.experiment_results where experiment_id = 'welcome_subject'"
+            ).fetchall()
+        }
+        arm_sends = dict(
+            con.execute(
+                "select variant, count(*) from tidemark.message_log "
+                "where state = 'sent' group by variant"
+            ).fetchall()
+        )
+        delivered = con.execute(
+            "select count(*) from raw.message_events where provider = 'sendgrid' "
+            "and event_type = 'delivered' and message_id in "
+            "(select message_id from tidemark.message_log where state = 'sent')"
+        ).fetchone()[0]
+        simulated_orders = con.execute(
+            "select count(*) from analytics.events "
+            "where event_type = 'order' and source = 'simulated_recipients'"
+        ).fetchone()[0]
+        held_out = con.execute(
+            "select count(*) from tidemark.experiment_assignments where is_holdout"
+        ).fetchone()[0]
+    users, chance = results[("friendly", "click")]
+    assert chance >= 0.95
+    # Every sent message was answered through the feedback path, and exposures are the sends.
+    assert delivered == sum(arm_sends.values())
+    assert users == arm_sends["friendly"] and results[("plain", "click")][0] == arm_sends["plain"]
+    assert set(arm_sends) == {"plain", "friendly"}
+    assert results[("holdout", "click")][0] == held_out > 0
+    assert simulated_orders > 0
+    assert ("friendly", "conversion") in results and ("friendly", "unsubscribe") in results
+
+
 def test_demo_again_generates_nothing_new(demo_home):
     home, _ = demo_home
     files_before = sorted(p.name for p in (home / "landing").rglob("*.parquet"))
-    again = tidemark(home, "demo", "--no-serve", "--profiles", "3000")
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        sent_before = con.execute(_SENT).fetchone()
+    again = tidemark(home, "demo", "--no-serve", "--profiles", DEMO_PROFILES)
     assert again.returncode == 0, again.stderr
     assert "already" in again.stdout
+    assert "nothing new to answer" in again.stdout
+    assert "friendly is very likely better than plain on click" in again.stdout
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute(_SENT).fetchone() == sent_before
     assert sorted(p.name for p in (home / "landing").rglob("*.parquet")) == files_before
     status = tidemark(home, "status")
     assert status.returncode == 0, status.stderr
