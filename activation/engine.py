@@ -35,6 +35,7 @@ from activation.catalog import get_activation
 from activation.definition import ActivationDefinition, Mode
 from activation.deliver import DeliveryReport, Renderer, RetryPolicy, deliver
 from activation.delivery_shares import ShareLauncher
+from activation.experiments.bandit import decide_wave
 from activation.mirror import mirror_run
 from activation.plan import PlanSummary, plan_run
 from activation.segments import Segment, discover_segments
@@ -195,7 +196,7 @@ class ActivationEngine:
                 requested_by=requested_by,
                 now=now,
             )
-        plan = self._plan(definition, segment, run_id, now)
+        plan = self._plan(definition, segment, run_id, now, dry=True)
         with write_transaction(self.sessions) as session:
             set_run_status(session, run_id, RunStatus.PLANNED, self.clock(), plan=self._doc(plan))
         mirror_run(self.sessions, self.warehouse, run_id)
@@ -407,8 +408,18 @@ class ActivationEngine:
                 release_activation_lock(session, name)
 
     def _plan(
-        self, definition: ActivationDefinition, segment: Segment, run_id: str, now: datetime
+        self,
+        definition: ActivationDefinition,
+        segment: Segment,
+        run_id: str,
+        now: datetime,
+        *,
+        dry: bool = False,
     ) -> PlanSummary:
+        """Plan the run; a bandit experiment's wave is decided (and, unless dry, recorded)."""
+        definition, wave_cap = decide_wave(
+            self.sessions, self.warehouse, definition, run_id=run_id, now=now, record=not dry
+        )
         with self.sessions() as session:
             rows = session.execute(
                 select(
@@ -427,6 +438,7 @@ class ActivationEngine:
             now=_naive(now),
             immediate_suppressions=suppressions,
             erased_addresses=erased,
+            wave_cap=wave_cap,
         )
 
     @staticmethod

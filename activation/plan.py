@@ -222,7 +222,12 @@ def _frequency_sql(definition: ActivationDefinition) -> tuple[str, str]:
     return cte, f"coalesce(f.recent, 0) >= {cap.max_messages}"
 
 
-def plan_sql(definition: ActivationDefinition, segment: Segment, inputs: PlanInputs) -> str:
+def plan_sql(
+    definition: ActivationDefinition,
+    segment: Segment,
+    inputs: PlanInputs,
+    wave_cap: int | None = None,
+) -> str:
     """The statement that writes the run's candidates, reasons and send times to a temp table."""
     columns = _channel_columns(definition.channel)
     changes = ", ".join(f"'{c}'" for c in CHANGES_BY_MODE[definition.mode])
@@ -288,7 +293,7 @@ def plan_sql(definition: ActivationDefinition, segment: Segment, inputs: PlanInp
                     then 'duplicate_address' else r.blocking_reason end as reason
         from reasons as r
     ),
-    {assigned_cte(definition)}
+    {assigned_cte(definition, wave_cap)}
     select r.profile_id, r.change, r.wanted, r.row_hash, r.attributes, r.address, r.time_zone,
            case when r.wanted then coalesce(r.reason, {holdout_reason_sql("r.variant")}) end
                as reason,
@@ -336,11 +341,13 @@ def plan_run(
     now: datetime,
     immediate_suppressions: list[tuple[str, str]],
     erased_addresses: Sequence[tuple[str, str]] = (),
+    wave_cap: int | None = None,
 ) -> PlanSummary:
     """Compute and store the run's plan; returns its counts. `now` is naive UTC.
 
     `erased_addresses` (channel, address hash) are the immediate suppressions left by an
-    erasure request: excluded with reason `erased` rather than `suppressed`.
+    erasure request: excluded with reason `erased` rather than `suppressed`. `wave_cap`
+    limits a bandit experiment's wave to that many newly assigned members.
     """
     params = _params(definition, run_id, now)
     with warehouse.session() as session:
@@ -365,7 +372,7 @@ def plan_run(
         except BaseException:
             session.rollback()
             raise
-        session.execute(plan_sql(definition, segment, inputs), params)
+        session.execute(plan_sql(definition, segment, inputs, wave_cap), params)
         summary = _summarise(session, definition, members, now)
         session.begin()
         try:

@@ -86,6 +86,33 @@ class Variant(BaseModel):
         return self
 
 
+class ExperimentMode(StrEnum):
+    """ab: fixed traffic split for the whole audience; bandit: sent in waves, each wave's
+    split following the arms' results so far (Thompson sampling)."""
+
+    AB = "ab"
+    BANDIT = "bandit"
+
+
+class BanditConfig(BaseModel):
+    """How a bandit experiment sends: one wave of at most `wave_size` new members per run.
+
+    Before each wave the allocation is drawn afresh from the arms' Beta posteriors on the
+    primary metric (Thompson sampling, `draws` samples, seeded by `seed` and the wave
+    number), and every arm keeps at least `floor` of the wave so none starves. After `waves`
+    waves the remaining members are sent in one go on the last allocation drawn afresh.
+    The activation's schedule spaces the waves: each run is one wave.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    wave_size: int = Field(ge=1, le=10_000_000)
+    waves: int = Field(default=5, ge=1, le=1_000)
+    floor: float = Field(default=0.05, gt=0, lt=1, allow_inf_nan=False)
+    seed: int = Field(default=0, ge=0, lt=2**63)
+    draws: int = Field(default=20_000, ge=100, le=1_000_000)
+
+
 class ExperimentConfig(BaseModel):
     """An experiment attached to an activation."""
 
@@ -108,6 +135,8 @@ class ExperimentConfig(BaseModel):
     primary_metric: Metric = Metric.CONVERSION
     guardrail_metrics: list[Metric] = Field(default_factory=list)
     conversion_window_days: int = Field(default=7, ge=1, le=90)
+    mode: ExperimentMode = ExperimentMode.AB
+    bandit: BanditConfig | None = None
 
     @field_validator("id")
     @classmethod
@@ -138,7 +167,30 @@ class ExperimentConfig(BaseModel):
             )
         if len(set(self.guardrail_metrics)) != len(self.guardrail_metrics):
             raise ValueError("guardrail_metrics lists a metric twice")
+        if self.mode is ExperimentMode.BANDIT:
+            self._check_bandit()
+        elif self.bandit is not None:
+            raise ValueError("'bandit' settings need mode 'bandit'")
         return self
+
+    def _check_bandit(self) -> None:
+        if self.bandit is None:
+            raise ValueError("mode 'bandit' needs 'bandit' settings (at least wave_size)")
+        metric = self.primary_metric
+        if metric.metric_type != "binomial" or not metric.higher_is_better:
+            raise ValueError(
+                f"mode 'bandit' needs a yes/no primary metric where more is better "
+                f"(click or conversion), not {metric.value!r}"
+            )
+        if self.holdout_percent > 0:
+            raise ValueError("mode 'bandit' allocates every member to a variant: no holdout")
+        if len(self.variants) < 2:
+            raise ValueError("mode 'bandit' needs two or more variants")
+        if self.bandit.floor * len(self.variants) > 1:
+            raise ValueError(
+                f"bandit floor {self.bandit.floor} for each of {len(self.variants)} variants "
+                "adds up to more than the whole wave"
+            )
 
     @property
     def assignment_salt(self) -> str:

@@ -15,12 +15,19 @@ from activation.experiments.content import DEFAULT_VARIANT
 from activation.experiments.tables import ASSIGNMENTS
 
 
-def assigned_cte(definition: ActivationDefinition) -> str:
-    """`assigned`: the rows of `deduplicated` with their `variant`."""
+def assigned_cte(definition: ActivationDefinition, wave_cap: int | None = None) -> str:
+    """`assigned`: the rows of `deduplicated` with their `variant`.
+
+    With `wave_cap` (a bandit's wave) at most that many sendable members are wanted in this
+    run: those already assigned (by a dry run) first, then in the order of a second hash, so
+    the pick is independent of the arm; the others stay unplanned, for the next wave.
+    """
     experiment = definition.experiment
     if experiment is None:
         return f"assigned as (select d.*, '{DEFAULT_VARIANT}' as variant from deduplicated as d)"
     salt = experiment.assignment_salt.replace("'", "''")
+    if wave_cap is not None:
+        return _wave_cte(definition, salt, wave_cap)
     return f"""
     hashed as (
         select d.*, {digest_sql(f"'{salt}'", "d.profile_id")} as assignment_digest
@@ -33,6 +40,35 @@ def assigned_cte(definition: ActivationDefinition) -> str:
         from hashed as h
         left join {ASSIGNMENTS} as a
             on a.experiment_id = '{experiment.id}' and a.profile_id = h.profile_id
+    )"""
+
+
+def _wave_cte(definition: ActivationDefinition, salt: str, wave_cap: int) -> str:
+    experiment = definition.experiment
+    assert experiment is not None
+    sendable = "h.wanted and h.reason is null"
+    ranked = f"""
+    hashed as (
+        select d.*, {digest_sql(f"'{salt}'", "d.profile_id")} as assignment_digest,
+               {digest_sql(f"'{salt}/wave'", "d.profile_id")} as wave_digest
+        from deduplicated as d
+    ),
+    ranked as (
+        select h.*, a.variant as assigned_variant,
+               case when {sendable} then row_number() over (
+                   partition by {sendable}
+                   order by a.variant is null, h.wave_digest) end as wave_rank
+        from hashed as h
+        left join {ASSIGNMENTS} as a
+            on a.experiment_id = '{experiment.id}' and a.profile_id = h.profile_id
+    )"""
+    arm = arm_sql(experiment, bucket_sql("r.assignment_digest"))
+    in_wave = f"coalesce(r.wave_rank <= {int(wave_cap)}, true)"
+    return f"""{ranked},
+    assigned as (
+        select r.* replace (r.wanted and {in_wave} as wanted),
+               coalesce(r.assigned_variant, {arm}) as variant
+        from ranked as r
     )"""
 
 

@@ -6,6 +6,8 @@
 - `tidemark.experiment_assignments`: one row per experiment x profile, written by the plan in
   one set-based insert. The first assignment stands: a rerun, a later run or a changed
   weight never moves a person to another arm (the plan reads this table before hashing).
+- `tidemark.bandit_allocations`: one row per bandit experiment x wave x arm, the ops store's
+  allocation decisions mirrored for analysts (see `bandit.py`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from connectors.warehouse.bootstrap import ensure_tables
 
 EXPERIMENTS = f"{SCHEMA}.experiments"
 ASSIGNMENTS = f"{SCHEMA}.experiment_assignments"
+BANDIT_ALLOCATIONS = f"{SCHEMA}.bandit_allocations"
 
 DDL = [
     f"create schema if not exists {SCHEMA}",
@@ -50,11 +53,26 @@ DDL = [
         assigned_at timestamp not null,
         run_id varchar not null
     )""",
+    f"""create table if not exists {BANDIT_ALLOCATIONS} (
+        experiment_id varchar not null,
+        wave integer not null,
+        arm varchar not null,
+        run_id varchar not null,
+        alpha double not null,
+        beta double not null,
+        probability_best double not null,
+        share double not null,
+        seed bigint not null,
+        draws integer not null,
+        decided_at timestamp not null
+    )""",
 ]
 
 
 def ensure_experiment_tables(session: WarehouseSession) -> None:
-    ensure_tables(session, SCHEMA, ["experiments", "experiment_assignments"], DDL)
+    ensure_tables(
+        session, SCHEMA, ["experiments", "experiment_assignments", "bandit_allocations"], DDL
+    )
 
 
 def register_experiment(
