@@ -1,4 +1,12 @@
-{{ config(materialized='table', schema='analytics') }}
+{{
+    config(
+        materialized='incremental',
+        schema='analytics',
+        unique_key=['experiment_id', 'profile_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
 
 with
 
@@ -26,6 +34,14 @@ arm_assignments as (
     from assignments as a
     inner join experiments as e
         on a.experiment_id = e.experiment_id and a.variant = e.variant
+    {% if is_incremental() %}
+        -- An exposure never changes once recorded (the first send, or the assignment for the
+        -- holdout): only members not exposed yet are looked at again.
+        where not exists (
+            select 1 from {{ this }} as seen
+            where seen.experiment_id = a.experiment_id and seen.profile_id = a.profile_id
+        )
+    {% endif %}
 ),
 
 -- A variant member is exposed when the first message of its arm is sent to them.

@@ -11,7 +11,8 @@ order_events as (
         event_id,
         profile_id,
         occurred_at,
-        coalesce(revenue, 0) as revenue
+        coalesce(revenue, 0) as revenue,
+        loaded_at
     from events
     where event_type = 'order'
 ),
@@ -36,7 +37,8 @@ final as (
         event_id,
         profile_id,
         ordered_at,
-        revenue
+        revenue,
+        loaded_at
     from ranked
     where report_rank = 1
 )
