@@ -7,15 +7,18 @@
     key is already in the model. A plain `>=` was correct but reprocessed the whole newest load
     on every run: after the demo's initial load that is every message event, each build.
 #}
-{% macro loaded_since_last_run(loaded_at='loaded_at', landing_key='landing_key') -%}
+{% macro loaded_since_last_run(source_alias=none, loaded_at='loaded_at', landing_key='landing_key') -%}
+    {%- set prefix = source_alias ~ '.' if source_alias else '' -%}
     (
-        {{ loaded_at }} > (select max(seen.{{ loaded_at }}) from {{ this }} as seen)
+        {{ prefix }}{{ loaded_at }} > (select max(seen.{{ loaded_at }}) from {{ this }} as seen)
         or (
-            {{ loaded_at }} = (select max(seen.{{ loaded_at }}) from {{ this }} as seen)
-            and {{ landing_key }} not in (
+            {{ prefix }}{{ loaded_at }} = (select max(seen.{{ loaded_at }}) from {{ this }} as seen)
+            and {{ prefix }}{{ landing_key }} not in (
                 select seen.{{ landing_key }}
                 from {{ this }} as seen
-                where seen.{{ loaded_at }} = (select max(newest.{{ loaded_at }}) from {{ this }} as newest)
+                where
+                    seen.{{ loaded_at }}
+                    = (select max(newest.{{ loaded_at }}) from {{ this }} as newest)
             )
         )
     )

@@ -696,6 +696,53 @@ def test_incremental_load_adds_new_rows_without_duplicates(
         (0,)
     ]
 
+    # Profiles: only those with a version from an unseen load are re-ranked, over all their
+    # versions. Carol changes her name; alice's oldest version is delivered yet again and must
+    # still lose; erin's row, from loads the model holds, stays as it was.
+    erin_before = query(
+        warehouse, "select * from intermediate.int_profiles_deduplicated where profile_id = 'erin'"
+    )
+    [(alice_versions,)] = query(
+        warehouse,
+        "select versions_count from intermediate.int_profiles_deduplicated "
+        "where profile_id = 'alice'",
+    )
+    land(
+        warehouse,
+        "profiles",
+        [
+            profile("carol", "2024-06-01 12:30:00", email="carol@example.com", first_name="Caro"),
+            FIRST_BATCH_PROFILES[0],
+        ],
+        landing_key="profiles/3",
+        loaded_at="2024-06-01 13:00:00",
+    )
+    result = run_dbt_build(
+        warehouse,
+        work,
+        monkeypatch,
+        dbt_vars={"as_of": AS_OF},
+        extra_args=["--select", "int_profiles_deduplicated"],
+    )
+    assert result.success, failures(result)
+    assert query(
+        warehouse,
+        "select profile_id, first_name, versions_count, landing_key "
+        "from intermediate.int_profiles_deduplicated "
+        "where profile_id in ('alice', 'carol') order by profile_id",
+    ) == [("alice", "Alicia", alice_versions + 1, "profiles/2"), ("carol", "Caro", 2, "profiles/3")]
+    assert (
+        query(
+            warehouse,
+            "select * from intermediate.int_profiles_deduplicated where profile_id = 'erin'",
+        )
+        == erin_before
+    )
+    assert query(
+        warehouse,
+        "select count(*) - count(distinct profile_id) from intermediate.int_profiles_deduplicated",
+    ) == [(0,)]
+
 
 def test_a_malformed_as_of_is_rejected_with_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

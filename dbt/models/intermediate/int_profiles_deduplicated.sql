@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='profile_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
 with
 
 raw_profile_versions as (
@@ -7,6 +16,22 @@ raw_profile_versions as (
 shopify_customers as (
     select * from {{ ref('int_shopify_customers_deduplicated') }}
 ),
+
+{% if is_incremental() %}
+-- Only profiles with a version from a load this model has not seen are re-ranked, over all
+-- of their versions (so versions_count stays whole); everyone else keeps their row. The
+-- model's newest loaded_at is that of a winning version, so a load whose versions all lost
+-- is re-ranked again next time: wasted work, never a missed version.
+changed_profiles as (
+    select raw_profile_versions.profile_id
+    from raw_profile_versions
+    where {{ loaded_since_last_run('raw_profile_versions') }}
+    union all
+    select shopify_customers.profile_id
+    from shopify_customers
+    where {{ loaded_since_last_run('shopify_customers') }}
+),
+{% endif %}
 
 profile_versions as (
     select
@@ -23,6 +48,9 @@ profile_versions as (
         landing_key,
         loaded_at
     from raw_profile_versions
+    {% if is_incremental() %}
+        where profile_id in (select changed_profiles.profile_id from changed_profiles)
+    {% endif %}
     union all
     select
         profile_id,
@@ -38,6 +66,9 @@ profile_versions as (
         landing_key,
         loaded_at
     from shopify_customers
+    {% if is_incremental() %}
+        where profile_id in (select changed_profiles.profile_id from changed_profiles)
+    {% endif %}
 ),
 
 ranked as (
