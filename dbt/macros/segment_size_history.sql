@@ -6,7 +6,7 @@
     only see sizes when an activation plans. Rebuilding with the same as_of replaces that point.
 #}
 {% macro segment_size_history_relation(schema) -%}
-    {{ return(api.Relation.create(database=target.database, schema=schema, identifier='segment_size_history')) }}
+    {{ return(api.Relation.create(schema=schema, identifier='segment_size_history')) }}
 {%- endmacro %}
 
 {% macro create_segment_size_history(schema) -%}
