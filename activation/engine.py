@@ -1,5 +1,9 @@
 """Run an activation end to end: lock, plan, approval check, enqueue, snapshot, deliver, mirror.
 
+The approval check holds a run whose plan exceeds the activation's size limits, or whose
+data the monitoring models flag as anomalous (activation/anomalies.py), until an admin
+approves it.
+
 A run is resumable at every step. Its status in the ops store says where it is
 (planning → enqueued → delivering → completed | deferred), every step is idempotent (the plan
 replaces its rows, enqueueing ignores known message ids, the snapshot update is a
@@ -31,6 +35,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from activation.anomalies import anomaly_hold_reason
 from activation.catalog import get_activation
 from activation.definition import ActivationDefinition, Mode
 from activation.deliver import DeliveryReport, Renderer, RetryPolicy, deliver
@@ -253,7 +258,8 @@ class ActivationEngine:
                 release_activation_lock(session, name)
 
     def approve(self, run_id: str, *, actor: str) -> RunReport:
-        """Release a run held by its size limit: enqueue its stored plan and deliver it."""
+        """Release a run held by its size limit or an anomaly: enqueue its stored plan and
+        deliver it."""
         with self.sessions() as session:
             run = session.get(ActivationRun, run_id)
             if run is None:
@@ -318,7 +324,7 @@ class ActivationEngine:
         plan: PlanSummary | None = None
         if self._status(run_id) is RunStatus.PLANNING:
             plan = self._plan(definition, segment, run_id, self.clock())
-            held = exceeds_limits(definition, plan)
+            held = self._hold_reason(definition, plan)
             with write_transaction(self.sessions) as session:
                 status = RunStatus.AWAITING_APPROVAL if held else RunStatus.ENQUEUED
                 set_run_status(
@@ -333,6 +339,14 @@ class ActivationEngine:
         delivery = self._deliver(definition, run_id, workers)
         mirror_run(self.sessions, self.warehouse, run_id)
         return self._report(run_id, delivery=delivery, plan=plan)
+
+    def _hold_reason(self, definition: ActivationDefinition, plan: PlanSummary) -> str | None:
+        """Why the planned run must wait for approval: its size limit, anomalous data, both."""
+        reasons = [
+            exceeds_limits(definition, plan),
+            anomaly_hold_reason(self.warehouse, definition),
+        ]
+        return "; ".join(reason for reason in reasons if reason) or None
 
     def _report(
         self,

@@ -300,7 +300,7 @@ def activation_approve(
     run_id: Annotated[str, typer.Argument(help="The held run's id.")],
     actor: Annotated[str, typer.Option(help="Who approves, for the audit log.")] = "cli",
 ) -> None:
-    """Release a run held by its size limit."""
+    """Release a run held by its size limit or an anomaly."""
     from activation.engine import ActivationRunError
     from activation.from_settings import engine_from_settings
     from api.activation_report import print_run

@@ -1,9 +1,9 @@
 """`/api/v1/runs`: activation runs, their live progress, and approving held ones (admin).
 
-Approval releases a plan held by its size limit: the run's stored plan is enqueued and
-delivered. That writes the warehouse, which the API never does: the approval is queued in
-the ops store as a request (kind `approve`) and Dagster's request sensor carries it out,
-like a trigger. Until then the run stays `awaiting_approval` with its `approval` pending;
+Approval releases a plan held by its size limit or an anomaly: the run's stored plan is
+enqueued and delivered. That writes the warehouse, which the API never does: the approval is
+queued in the ops store as a request (kind `approve`) and Dagster's request sensor carries it
+out, like a trigger. Until then the run stays `awaiting_approval` with its `approval` pending;
 the caller follows it at `GET /api/v1/runs/{run_id}`. The request is audited here, the
 approval itself by the engine when it runs, both in the approver's name.
 """

@@ -34,6 +34,11 @@ def test_definitions_load_with_every_model_and_the_raw_assets(settings):
     activation = graph.get(dg.AssetKey(["activations", "welcome_new_subscribers"]))
     assert activation.group_name == "activations"
     assert dg.AssetKey(["analytics", "segment_new_subscribers_7d"]) in activation.parent_keys
+    checks = {f"{k.asset_key.to_user_string()}/{k.name}" for k in graph.asset_check_keys}
+    assert {
+        "analytics/segment_high_value/size_has_no_jump",
+        "analytics/deliverability_anomalies/no_bounce_or_complaint_spike",
+    } <= checks
     assert {s.name for s in definitions.sensors} == {
         "landing_files_sensor",
         "activation_requests_sensor",
