@@ -82,6 +82,15 @@ class PlanSummary:
         return sum(self.excluded.values())
 
 
+def _normalized(channel: Channel, address: str) -> str:
+    """SQL for an address as the plan dedupes and suppresses it."""
+    if channel is Channel.EMAIL:
+        return f"lower(trim({address}))"
+    if channel is Channel.SMS:
+        return f"regexp_replace({address}, '[\\s().-]', '', 'g')"
+    return address
+
+
 def _channel_columns(channel: Channel) -> dict[str, str]:
     """SQL expressions, over `profiles p`, for the channel's address and guardrail inputs."""
     if channel is Channel.EMAIL:
@@ -90,7 +99,7 @@ def _channel_columns(channel: Channel) -> dict[str, str]:
             "is_valid": "coalesce(p.is_email_valid, false)",
             "consent": "p.email_consent",
             "is_suppressed": "coalesce(p.is_email_suppressed, false)",
-            "normalized": "lower(trim(p.email))",
+            "normalized": _normalized(channel, "p.email"),
         }
     if channel is Channel.SMS:
         return {
@@ -98,7 +107,7 @@ def _channel_columns(channel: Channel) -> dict[str, str]:
             "is_valid": f"coalesce(regexp_matches(p.phone, '{PHONE_PATTERN}'), false)",
             "consent": "p.sms_consent",
             "is_suppressed": "coalesce(p.is_sms_suppressed, false)",
-            "normalized": "regexp_replace(p.phone, '[\\s().-]', '', 'g')",
+            "normalized": _normalized(channel, "p.phone"),
         }
     # Webhooks carry data to another system: no consent or address of the recipient's own.
     return {
@@ -285,13 +294,30 @@ def plan_sql(
         left join erased_now as en on en.address_hash = sha256({columns["normalized"]})
         where d.change <> 'unchanged'
     ),
+    -- Addresses this activation already enqueued a message to (its snapshot's planned rows):
+    -- another profile with one of them is a duplicate too, as two within one run are.
+    taken_addresses as (
+        select {_normalized(definition.channel, "pm.address")} as normalized_address,
+               min(pm.profile_id) as first_owner, max(pm.profile_id) as last_owner
+        from {SCHEMA}.planned_messages as pm
+        join {SCHEMA}.activation_snapshots as sn
+          on sn.activation = pm.activation and sn.profile_id = pm.profile_id
+             and sn.row_hash = pm.row_hash
+        where pm.activation = $activation and pm.channel = $channel
+        group by {_normalized(definition.channel, "pm.address")}
+    ),
     deduplicated as (
         select r.*,
-               case when r.wanted and r.blocking_reason is null and row_number() over (
-                        partition by r.wanted and r.blocking_reason is null, r.normalized_address
-                        order by r.profile_id) > 1
+               case when r.wanted and r.blocking_reason is null and (
+                        row_number() over (
+                            partition by r.wanted and r.blocking_reason is null,
+                                         r.normalized_address
+                            order by r.profile_id) > 1
+                        or (r.change <> 'removed' and (t.first_owner <> r.profile_id
+                                                       or t.last_owner <> r.profile_id)))
                     then 'duplicate_address' else r.blocking_reason end as reason
         from reasons as r
+        left join taken_addresses as t on t.normalized_address = r.normalized_address
     ),
     {assigned_cte(definition, wave_cap)}
     select r.profile_id, r.change, r.wanted, r.row_hash, r.attributes, r.address, r.time_zone,

@@ -125,6 +125,27 @@ def test_diff_against_the_snapshot_by_mode(warehouse):
     assert planned_ids(warehouse, "r3") == ["b", "c"]
 
 
+def test_an_address_already_messaged_by_the_activation_is_a_duplicate_for_another_profile(
+    warehouse,
+):
+    """Two profiles sharing an address across runs: the later one is never mailed."""
+    add_profile(warehouse, "first", "shared@example.com")
+    add_profile(warehouse, "own", "own@example.com")
+    plan(warehouse, definition(), run_id="r1")
+    snapshot(warehouse, "r1")
+    add_profile(warehouse, "second", " Shared@Example.com")
+    add_profile(warehouse, "newcomer", "new@example.com")
+    warehouse.execute(
+        "update analytics.segment_test set first_name = 'Own' where profile_id = 'own'"
+    )
+
+    summary = plan(warehouse, definition(mode="upsert"), run_id="r2")
+
+    assert planned_ids(warehouse, "r2") == ["newcomer", "own"]
+    assert reasons(warehouse, "r2") == {"second": "duplicate_address"}
+    assert summary.excluded == {"duplicate_address": 1}
+
+
 def test_message_ids_are_deterministic_per_run(warehouse):
     add_profile(warehouse, "a")
     plan(warehouse, definition(), run_id="r1")
