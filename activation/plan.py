@@ -320,8 +320,9 @@ def plan_sql(
         left join taken_addresses as t on t.normalized_address = r.normalized_address
     ),
     {assigned_cte(definition, wave_cap)}
-    select r.profile_id, r.change, r.wanted, r.row_hash, r.attributes, r.address, r.time_zone,
-           case when r.wanted then coalesce(r.reason, {holdout_reason_sql("r.variant")}) end
+    select r.profile_id, r.change, r.wanted_now as wanted, r.row_hash, r.attributes, r.address,
+           r.time_zone,
+           case when r.wanted_now then coalesce(r.reason, {holdout_reason_sql("r.variant")}) end
                as reason,
            r.variant,
            substr(sha256($activation || '/' || $run_id || '/' || r.profile_id), 1, 32)

@@ -16,7 +16,10 @@ from activation.experiments.tables import ASSIGNMENTS
 
 
 def assigned_cte(definition: ActivationDefinition, wave_cap: int | None = None) -> str:
-    """`assigned`: the rows of `deduplicated` with their `variant`.
+    """`assigned`: the rows of `deduplicated` with their `variant` and `wanted_now`.
+
+    `wanted_now` is `wanted` narrowed to this run (a bandit's wave); a new column rather than a
+    replaced `wanted`, because `select * replace` is DuckDB's alone.
 
     With `wave_cap` (a bandit's wave) at most that many sendable members are wanted in this
     run: those already assigned (by a dry run) first, then in the order of a second hash, so
@@ -24,7 +27,10 @@ def assigned_cte(definition: ActivationDefinition, wave_cap: int | None = None) 
     """
     experiment = definition.experiment
     if experiment is None:
-        return f"assigned as (select d.*, '{DEFAULT_VARIANT}' as variant from deduplicated as d)"
+        return (
+            f"assigned as (select d.*, d.wanted as wanted_now, '{DEFAULT_VARIANT}' as variant "
+            "from deduplicated as d)"
+        )
     salt = experiment.assignment_salt.replace("'", "''")
     if wave_cap is not None:
         return _wave_cte(definition, salt, wave_cap)
@@ -34,7 +40,7 @@ def assigned_cte(definition: ActivationDefinition, wave_cap: int | None = None) 
         from deduplicated as d
     ),
     assigned as (
-        select h.*,
+        select h.*, h.wanted as wanted_now,
                coalesce(a.variant, {arm_sql(experiment, bucket_sql("h.assignment_digest"))})
                    as variant
         from hashed as h
@@ -66,7 +72,7 @@ def _wave_cte(definition: ActivationDefinition, salt: str, wave_cap: int) -> str
     in_wave = f"coalesce(r.wave_rank <= {int(wave_cap)}, true)"
     return f"""{ranked},
     assigned as (
-        select r.* replace (r.wanted and {in_wave} as wanted),
+        select r.*, r.wanted and {in_wave} as wanted_now,
                coalesce(r.assigned_variant, {arm}) as variant
         from ranked as r
     )"""
