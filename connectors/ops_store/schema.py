@@ -29,12 +29,13 @@ from connectors.ops_store import (
     bandit_allocations,  # noqa: F401
     delivery_models,  # noqa: F401 - `Base.metadata` is the whole schema once this is imported
     erasure_requests,  # noqa: F401
+    source_cursors,  # noqa: F401
 )
 from connectors.ops_store.column_types import utc_now
 from connectors.ops_store.engine import SQLITE_BEGIN_OPTION
 from connectors.ops_store.models import SchemaVersion
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """The version this code creates and expects: the number of the newest migration revision."""
 
 # Arbitrary, fixed key for pg_advisory_xact_lock: "tidemark" in ASCII, as a 64-bit integer.

@@ -11,23 +11,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.ops_store.column_types import UTCDateTime, utc_now
+from connectors.ops_store.column_types import utc_now
 from connectors.ops_store.engine import write_transaction
-from connectors.ops_store.models import Base
-
-
-class SourceCursor(Base):
-    """How far one source's stream has been synced (one row per source and stream)."""
-
-    __tablename__ = "source_cursors"
-
-    source: Mapped[str] = mapped_column(String(200), primary_key=True)
-    stream: Mapped[str] = mapped_column(String(64), primary_key=True)
-    position: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+from connectors.ops_store.source_cursors import SourceCursor
 
 
 class ShopifyCursors:
@@ -36,8 +25,6 @@ class ShopifyCursors:
     def __init__(self, sessions: sessionmaker[Session], shop: str) -> None:
         self._sessions = sessions
         self._source = f"shopify:{shop}"
-        bind = sessions.kw["bind"]
-        SourceCursor.__table__.create(bind, checkfirst=True)  # type: ignore[attr-defined]
 
     def position(self, stream: str) -> datetime | None:
         """The newest landed `updated_at` of `stream` (naive UTC), or None before the first sync."""

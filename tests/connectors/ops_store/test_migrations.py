@@ -14,7 +14,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import CheckConstraint, Engine, inspect, select
+from sqlalchemy import CheckConstraint, Engine, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from connectors.ops_store import (
@@ -28,6 +28,7 @@ from connectors.ops_store import (
 from connectors.ops_store.delivery_models import ActivationRun, RunStatus
 from connectors.ops_store.runs import create_run
 from connectors.ops_store.schema import migration_config
+from connectors.ops_store.source_cursors import SourceCursor
 from tests.connectors.ops_store.version_1_store import OLD_RUN_ID, create_version_1_store
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -133,5 +134,31 @@ def test_every_revision_can_be_undone_and_redone(ops_dsn: str) -> None:
             command.upgrade(config, "head")
         assert differences_from_models(engine) == []
         assert database_checks(engine) == model_checks()
+    finally:
+        engine.dispose()
+
+
+def test_cursors_a_shopify_sync_saved_before_revision_6_survive_the_upgrade(ops_dsn: str) -> None:
+    # Before revision 0006 the Shopify sync created `source_cursors` itself on first use.
+    engine = create_ops_engine(ops_dsn)
+    saved = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
+    try:
+        with engine.begin() as connection:
+            config = migration_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0005")
+            SourceCursor.__table__.create(connection)  # type: ignore[attr-defined]
+            connection.execute(
+                insert(SourceCursor).values(
+                    source="shopify:demo", stream="orders", position=saved, updated_at=saved
+                )
+            )
+
+        assert create_schema(engine) == SCHEMA_VERSION
+
+        assert differences_from_models(engine) == []
+        with Session(engine) as session:
+            cursor = session.get(SourceCursor, ("shopify:demo", "orders"))
+            assert cursor is not None and cursor.position == saved
     finally:
         engine.dispose()
