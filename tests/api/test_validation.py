@@ -62,6 +62,9 @@ def test_malformed_json_wrong_types_and_oversized_values_are_4xx(core):
     assert not_an_object.status_code == 422 and "body" in not_an_object.json()["message"]
     huge_name = post(core, "/api/v1/tokens", json={"name": "n" * 5000, "role": "viewer"})
     assert huge_name.status_code == 422 and "body.name" in huge_name.json()["message"]
+    for blank in (" ", "\x1f\t"):  # U+001F is blank to str.strip(), not to a regex \\S
+        blank_name = post(core, "/api/v1/tokens", json={"name": blank, "role": "viewer"})
+        assert blank_name.status_code == 422 and "body.name" in blank_name.json()["message"]
     bad_role = post(core, "/api/v1/tokens", json={"name": "n", "role": "root"})
     assert bad_role.status_code == 422 and "body.role" in bad_role.json()["message"]
     bad_limit = core.client.get("/api/v1/runs?limit=0", headers=core.headers["viewer"])
