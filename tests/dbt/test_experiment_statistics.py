@@ -20,6 +20,7 @@ import pytest
 from activation.experiments.assignment import arms as arms_of
 from activation.experiments.config import ExperimentConfig, Metric
 from activation.experiments.tables import ensure_experiment_tables, register_experiment
+from connectors.warehouse.base import Warehouse
 from connectors.warehouse.duckdb import DuckDBWarehouse
 from tests.activation.experiments.stats_reference import Arm, compare, srm_p_value
 from tests.dbt.test_dbt_project import failures, run_dbt_build
@@ -98,12 +99,12 @@ def generate(
     return count, float(count), float(count)
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """The warehouse after building the results model, and the statistics put in."""
-    run_dir = tmp_path_factory.mktemp("experiment_statistics")
-    path = run_dir / "warehouse.duckdb"
-    warehouse = DuckDBWarehouse(path)
+def write_statistics(warehouse: Warehouse) -> tuple[dict[str, ExperimentConfig], list[dict]]:
+    """Register EXPERIMENTS and write their generated per-arm statistics into `warehouse`.
+
+    The DDL is DuckDB's dialect, which every warehouse translates, so the engines' tests
+    (tests/engines/test_experiment_statistics_on_engines.py) put in the very same numbers.
+    """
     rng = np.random.default_rng(20261128)
     stats_rows = []
     configs = {}
@@ -138,6 +139,16 @@ def built(tmp_path_factory):
             "users bigint, count bigint, sum double, sum_squares double)"
         )
         session.insert_arrow("analytics.experiment_variant_stats", pa.Table.from_pylist(stats_rows))
+    return configs, stats_rows
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The warehouse after building the results model, and the statistics put in."""
+    run_dir = tmp_path_factory.mktemp("experiment_statistics")
+    path = run_dir / "warehouse.duckdb"
+    warehouse = DuckDBWarehouse(path)
+    configs, stats_rows = write_statistics(warehouse)
     with pytest.MonkeyPatch.context() as monkeypatch:
         result = run_dbt_build(
             path,
