@@ -2,7 +2,9 @@
 
 The approval check holds a run whose plan exceeds the activation's size limits, or whose
 data the monitoring models flag as anomalous (activation/anomalies.py), until an admin
-approves it.
+approves it. The flagged points that held a run are recorded with it (ops store
+`anomaly_holds`); approving the run approves them, so the activation's later runs over the
+same points are not held for them again.
 
 A run is resumable at every step. Its status in the ops store says where it is
 (planning → enqueued → delivering → completed | deferred), every step is idempotent (the plan
@@ -35,7 +37,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from activation.anomalies import anomaly_hold_reason
+from activation.anomalies import Anomaly, anomaly_hold_reason, flagged_anomalies
 from activation.catalog import get_activation
 from activation.definition import ActivationDefinition, Mode
 from activation.deliver import DeliveryReport, Renderer, RetryPolicy, deliver
@@ -47,6 +49,7 @@ from activation.segments import Segment, discover_segments
 from activation.warehouse_tables import SCHEMA
 from connectors.destinations.base import Destination
 from connectors.destinations.message import OutboundMessage
+from connectors.ops_store.anomaly_holds import approve_holds, approved_anomalies, record_holds
 from connectors.ops_store.audit import record_audit
 from connectors.ops_store.delivery_models import (
     ActivationRun,
@@ -277,6 +280,7 @@ class ActivationEngine:
             if not lock.acquired:
                 raise ActivationRunError(f"run {lock.holder_run_id} of {name} is in progress")
             set_run_status(session, run_id, RunStatus.ENQUEUED, now, reason=f"approved by {actor}")
+            anomalies = approve_holds(session, run_id, actor=actor, now=now)
             record_audit(
                 session,
                 actor=actor,
@@ -284,7 +288,7 @@ class ActivationEngine:
                 resource_type="activation_run",
                 resource_id=run_id,
                 before={"status": RunStatus.AWAITING_APPROVAL.value},
-                after={"status": RunStatus.ENQUEUED.value},
+                after={"status": RunStatus.ENQUEUED.value, "approved_anomalies": anomalies},
             )
         try:
             self._enqueue(definition, segment, run_id)
@@ -324,12 +328,20 @@ class ActivationEngine:
         plan: PlanSummary | None = None
         if self._status(run_id) is RunStatus.PLANNING:
             plan = self._plan(definition, segment, run_id, self.clock())
-            held = self._hold_reason(definition, plan)
+            anomalies = self._unapproved_anomalies(definition)
+            held = self._hold_reason(definition, plan, anomalies)
             with write_transaction(self.sessions) as session:
                 status = RunStatus.AWAITING_APPROVAL if held else RunStatus.ENQUEUED
-                set_run_status(
-                    session, run_id, status, self.clock(), reason=held, plan=self._doc(plan)
-                )
+                now = self.clock()
+                set_run_status(session, run_id, status, now, reason=held, plan=self._doc(plan))
+                if held:
+                    record_holds(
+                        session,
+                        run_id=run_id,
+                        activation=definition.name,
+                        anomalies=[(a.key, a.description) for a in anomalies],
+                        now=now,
+                    )
             if held:
                 mirror_run(self.sessions, self.warehouse, run_id)
                 return RunReport(
@@ -340,12 +352,17 @@ class ActivationEngine:
         mirror_run(self.sessions, self.warehouse, run_id)
         return self._report(run_id, delivery=delivery, plan=plan)
 
-    def _hold_reason(self, definition: ActivationDefinition, plan: PlanSummary) -> str | None:
+    def _unapproved_anomalies(self, definition: ActivationDefinition) -> list[Anomaly]:
+        """The flagged points the run is over that no approval of this activation covers."""
+        with self.sessions() as session:
+            approved = approved_anomalies(session, definition.name)
+        return flagged_anomalies(self.warehouse, definition, approved=approved)
+
+    def _hold_reason(
+        self, definition: ActivationDefinition, plan: PlanSummary, anomalies: list[Anomaly]
+    ) -> str | None:
         """Why the planned run must wait for approval: its size limit, anomalous data, both."""
-        reasons = [
-            exceeds_limits(definition, plan),
-            anomaly_hold_reason(self.warehouse, definition),
-        ]
+        reasons = [exceeds_limits(definition, plan), anomaly_hold_reason(anomalies)]
         return "; ".join(reason for reason in reasons if reason) or None
 
     def _report(

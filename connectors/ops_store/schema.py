@@ -26,6 +26,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, func, insert, inspect, select, update
 
 from connectors.ops_store import (
+    anomaly_holds,  # noqa: F401
     bandit_allocations,  # noqa: F401
     delivery_models,  # noqa: F401 - `Base.metadata` is the whole schema once this is imported
     erasure_requests,  # noqa: F401
@@ -35,7 +36,7 @@ from connectors.ops_store.column_types import utc_now
 from connectors.ops_store.engine import SQLITE_BEGIN_OPTION
 from connectors.ops_store.models import SchemaVersion
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """The version this code creates and expects: the number of the newest migration revision."""
 
 # Arbitrary, fixed key for pg_advisory_xact_lock: "tidemark" in ASCII, as a 64-bit integer.
