@@ -36,8 +36,10 @@ from activation.segments import Segment
 from activation.send_time import (
     deferred_reason,
     missing_recommendations,
+    population_hour,
+    recommendations_join,
     recommended_hour_sql,
-    send_moment_sql,
+    recommended_send_after_sql,
     uses_recommendations,
 )
 from activation.warehouse_tables import SCHEMA, ensure_engine_tables
@@ -150,51 +152,35 @@ def normalized_address_sql(channel: Channel) -> str:
     return _channel_columns(channel)["normalized"]
 
 
-def _quiet_hours_sql(definition: ActivationDefinition, at: str) -> str:
-    """`send_after` in UTC: `at` (a per-row moment), or the end of the quiet window `at`
-    falls in, in the recipient's zone. DuckDB's time zone SQL: ClickHouse cannot convert by
-    a zone read from each row, so only `send_time: recommended` plans still use it."""
-    quiet = definition.quiet_hours
-    if quiet is None or definition.channel is Channel.WEBHOOK:
-        return at
-    start = quiet.start.strftime("%H:%M:%S")
-    end = quiet.end.strftime("%H:%M:%S")
-    local_now = f"(({at} at time zone 'UTC') at time zone r.time_zone)"
-    local_time = f"cast({local_now} as time)"
-    if quiet.start > quiet.end:  # overnight window, e.g. 21:00-08:00
-        in_window = f"({local_time} >= time '{start}' or {local_time} < time '{end}')"
-        end_day = (
-            f"case when {local_time} >= time '{start}' "
-            f"then cast({local_now} as date) + 1 else cast({local_now} as date) end"
-        )
-    else:
-        in_window = f"({local_time} >= time '{start}' and {local_time} < time '{end}')"
-        end_day = f"cast({local_now} as date)"
-    local_end = f"(cast({end_day} as timestamp) + interval '{end}')"
-    utc_end = f"(({local_end} at time zone r.time_zone) at time zone 'UTC')"
-    return f"case when {in_window} then {utc_end} else {at} end"
-
-
 def _send_after_sql(
     session: WarehouseSession, definition: ActivationDefinition, now: datetime
 ) -> str:
     """`send_after` in UTC over the plan's rows `r`: the send moment (now or the recommended
     hour), moved to the end of the quiet window it falls in, in the recipient's zone.
 
-    Sending now, the window's end depends on the zone alone, so it is worked out per zone
-    the profiles hold (`activation.quiet_hours`), the same on every engine.
+    Both depend on the zone (and the hour) alone, so they are worked out per zone the
+    profiles hold (`activation.quiet_hours`, `activation.send_time`), the same on every engine.
     """
-    if uses_recommendations(definition):
-        moment = send_moment_sql(definition, "r.recommended_hour", "r.time_zone")
-        return _quiet_hours_sql(definition, at=moment)
     quiet = definition.quiet_hours
+    zones: list[str] = []
+    if (quiet is not None and definition.channel is not Channel.WEBHOOK) or uses_recommendations(
+        definition
+    ):
+        zones = (
+            session.query_arrow(
+                f"select distinct time_zone from {PROFILES} where time_zone is not null"
+            )
+            .column("time_zone")
+            .to_pylist()
+        )
     if quiet is None or definition.channel is Channel.WEBHOOK:
-        return "$now"
-    zones = session.query_arrow(
-        f"select distinct time_zone from {PROFILES} where time_zone is not null"
-    ).column("time_zone")
-    ends, fallback = window_ends(quiet, zones.to_pylist(), now)
-    return send_after_sql(ends, fallback, "r.time_zone")
+        immediate = "$now"
+    else:
+        ends, fallback = window_ends(quiet, zones, now)
+        immediate = send_after_sql(ends, fallback, "r.time_zone")
+    if uses_recommendations(definition):
+        return recommended_send_after_sql(definition, zones, now, immediate)
+    return immediate
 
 
 @dataclass(frozen=True)
@@ -204,6 +190,7 @@ class PlanInputs:
 
     row_columns: Sequence[SegmentColumn]
     send_after: str
+    population_hour: int | None = None  # `send_time: recommended`: for profiles not yet seen
 
 
 def plan_inputs(
@@ -212,6 +199,7 @@ def plan_inputs(
     return PlanInputs(
         row_columns=segment_columns(session, segment.relation),
         send_after=_send_after_sql(session, definition, now),
+        population_hour=population_hour(session, definition),
     )
 
 
@@ -284,11 +272,12 @@ def plan_sql(
                d.change in ({changes}) as wanted,
                {columns["address"]} as address,
                coalesce(p.time_zone, 'UTC') as time_zone,
-               {recommended_hour_sql(definition, "d.profile_id")} as recommended_hour,
+               {recommended_hour_sql(definition, inputs.population_hour)} as recommended_hour,
                {blocking_reason} as blocking_reason,
                {columns["normalized"]} as normalized_address
         from diff as d
         left join {PROFILES} as p on p.profile_id = d.profile_id
+        {recommendations_join(definition, "d.profile_id")}
         left join frequency as f on f.profile_id = d.profile_id
         left join suppressed_now as sn on sn.address_hash = sha256({columns["normalized"]})
         left join erased_now as en on en.address_hash = sha256({columns["normalized"]})

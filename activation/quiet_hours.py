@@ -22,7 +22,8 @@ from activation.definition import QuietHours
 FALLBACK_ZONE = "UTC"
 
 
-def _zone(name: str) -> ZoneInfo:
+def zone_info(name: str) -> ZoneInfo:
+    """The IANA zone `name`, or UTC's when the database does not know it."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -32,7 +33,7 @@ def _zone(name: str) -> ZoneInfo:
 def window_end(quiet: QuietHours, zone: str, now: datetime) -> datetime | None:
     """The end of the quiet window `now` (naive UTC) falls in, on `zone`'s clock, as naive
     UTC; None when `now` is outside the window there."""
-    tz = _zone(zone)
+    tz = zone_info(zone)
     local = now.replace(tzinfo=UTC).astimezone(tz)
     clock = local.time().replace(tzinfo=None)
     if quiet.start > quiet.end:  # overnight, e.g. 21:00-08:00

@@ -18,9 +18,9 @@
 {%- endmacro %}
 
 {#
-    ClickHouse takes the zone as a function argument; a zone that differs per row needs the
-    server setting allow_nonconst_timezone_arguments (ClickHouse 23.5+).
+    ClickHouse ties a zone to a DateTime's type, so toHour and toTimeZone take one zone for
+    the whole column (toTimeZone silently so). formatDateTime reads its zone argument per row.
 #}
 {% macro clickhouse__local_hour(utc_column, time_zone_column) -%}
-    toHour(toDateTime({{ utc_column }}, 'UTC'), {{ time_zone_column }})
+    toInt32(formatDateTime(toDateTime({{ utc_column }}, 'UTC'), '%H', {{ time_zone_column }}))
 {%- endmacro %}

@@ -15,9 +15,10 @@ window_bounds as (
 ),
 
 engagements as (
+    -- Aliased: ClickHouse names an unaliased qualified column after its qualifier too.
     select
-        message_events.profile_id,
-        message_events.message_id,
+        message_events.profile_id as profile_id,  -- noqa: AL09
+        message_events.message_id as message_id,  -- noqa: AL09
         {{ local_hour('message_events.occurred_at', 'profiles.time_zone') }} as local_hour
     from message_events
     inner join profiles on message_events.profile_id = profiles.profile_id

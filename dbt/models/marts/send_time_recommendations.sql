@@ -1,3 +1,5 @@
+-- Columns read through a join are aliased: ClickHouse names them after their qualifier too.
+
 with
 
 profiles as (
@@ -17,7 +19,7 @@ hours_of_day as (
 
 population_counts as (
     select
-        hours_of_day.local_hour,
+        hours_of_day.local_hour as local_hour,  -- noqa: AL09
         coalesce(sum(engagement_hours.engagements), 0) as engagements
     from hours_of_day
     left join engagement_hours on hours_of_day.local_hour = engagement_hours.local_hour
@@ -32,7 +34,7 @@ population_total as (
 -- hour is impossible.
 population as (
     select
-        population_counts.local_hour,
+        population_counts.local_hour as local_hour,  -- noqa: AL09
         (population_counts.engagements + 1.0) / (population_total.engagements + 24.0)
             as population_share
     from population_counts
@@ -79,7 +81,7 @@ candidate_counts as (
     from engagement_hours
     union all
     select
-        profile_totals.profile_id,
+        profile_totals.profile_id as profile_id,  -- noqa: AL09
         population_hour.population_hour as local_hour,
         0 as engagements
     from profile_totals
@@ -97,11 +99,11 @@ candidates as (
 
 posteriors as (
     select
-        candidates.profile_id,
-        candidates.local_hour,
-        candidates.engagements,
-        profile_totals.events_used,
-        population.population_share,
+        candidates.profile_id as profile_id,  -- noqa: AL09
+        candidates.local_hour as local_hour,  -- noqa: AL09
+        candidates.engagements as engagements,  -- noqa: AL09
+        profile_totals.events_used as events_used,  -- noqa: AL09
+        population.population_share as population_share,  -- noqa: AL09
         (
             candidates.engagements
             + {{ var('send_time_prior_strength') }} * population.population_share
@@ -130,8 +132,8 @@ best as (
 
 final as (
     select
-        profiles.profile_id,
-        profiles.time_zone,
+        profiles.profile_id as profile_id,  -- noqa: AL09
+        profiles.time_zone as time_zone,  -- noqa: AL09
         cast(coalesce(best.local_hour, population_hour.population_hour) as integer)
             as recommended_hour,
         cast(coalesce(best.events_used, 0) as integer) as events_used,
