@@ -1,8 +1,37 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_date',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
 with
 
-message_events as (
+all_email_events as (
     select * from {{ ref('message_events') }}
     where channel = 'email'
+),
+
+{% if is_incremental() %}
+-- A day's counts change only when an event of that day arrives: only the days of events
+-- loaded since the last build are counted again (all of their events), the rest are kept.
+changed_days as (
+    select distinct cast(new_events.occurred_at as date) as event_date
+    from all_email_events as new_events
+    where {{ loaded_after_last_build('new_events') }}
+),
+{% endif %}
+
+message_events as (
+    select all_email_events.*
+    from all_email_events
+    {% if is_incremental() %}
+        where cast(all_email_events.occurred_at as date) in (
+            select changed_days.event_date from changed_days
+        )
+    {% endif %}
 ),
 
 events as (
@@ -70,7 +99,8 @@ final as (
         -- complaints against delivered mail.
         cast(complaints as double) / nullif(delivered, 0) as complaint_rate,
         cast(unique_opens as double) / nullif(delivered, 0) as open_rate,
-        cast(unique_clicks as double) / nullif(delivered, 0) as click_rate
+        cast(unique_clicks as double) / nullif(delivered, 0) as click_rate,
+        {{ newest_loaded_at(ref('message_events')) }} as inputs_loaded_through
     from daily
 )
 

@@ -1,0 +1,16 @@
+{#
+    For an incremental model that aggregates a mart (not a raw table): each row it writes
+    records `inputs_loaded_through`, the newest `loaded_at` of its input at that build
+    (`newest_loaded_at`). Input rows loaded after the model's newest mark are the ones it has
+    not seen. Builds never overlap a load on DuckDB (one writer holds the file), so a strict
+    `>` misses nothing there.
+#}
+{% macro newest_loaded_at(relation, loaded_at='loaded_at') -%}
+    (select max({{ loaded_at }}) from {{ relation }})
+{%- endmacro %}
+
+{% macro loaded_after_last_build(source_alias, loaded_at='loaded_at') -%}
+    {{ source_alias }}.{{ loaded_at }} > (
+        select max(built.inputs_loaded_through) from {{ this }} as built
+    )
+{%- endmacro %}
