@@ -17,7 +17,7 @@ from fastapi import Depends, HTTPException, Request, status
 from api.state import State
 from connectors.ops_store.engine import write_transaction
 from connectors.ops_store.models import TokenRole
-from connectors.ops_store.tokens import note_token_use, use_needs_noting, verify_token
+from connectors.ops_store.tokens import find_live_token, note_token_use, use_needs_noting
 
 SESSION_COOKIE = "tidemark_token"
 """The dashboards keep the signed-in token in this HttpOnly, SameSite=Strict cookie."""
@@ -60,17 +60,16 @@ def authenticate(request: Request, state: State) -> Principal:
             "missing bearer token",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    with state.sessions() as session:
-        token = verify_token(session, plaintext)
-        if token is None:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                "unknown or revoked token",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        principal = Principal(token_id=token.id, name=token.name, role=token.role)
-        stale = use_needs_noting(token)
-    if stale:
+    with state.ops_engine.connect() as connection:
+        token = find_live_token(connection, plaintext)
+    if token is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "unknown or revoked token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    principal = Principal(token_id=token.id, name=token.name, role=token.role)
+    if use_needs_noting(token):
         with write_transaction(state.sessions) as session:
             note_token_use(session, principal.token_id)
     return principal

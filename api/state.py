@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from activation.engine import ActivationEngine
@@ -59,6 +60,14 @@ class AppState:
             engine=engine_from_settings(settings),
             reads=WarehouseReads.from_settings(settings),
         )
+
+    @property
+    def ops_engine(self) -> Engine:
+        """The engine under `sessions`, for hot paths that skip the ORM (the token check)."""
+        bind = self.sessions.kw.get("bind")
+        if not isinstance(bind, Engine):
+            raise TypeError("AppState.sessions must be bound to an Engine")
+        return bind
 
     def manifest(self) -> dict[str, Any]:
         """The dbt manifest (re-parsed when the project changed since the last parse).

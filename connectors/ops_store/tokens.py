@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Connection, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors.ops_store.column_types import utc_now
@@ -76,7 +76,40 @@ def verify_token(session: Session, plaintext: str) -> ApiToken | None:
     ).one_or_none()
 
 
-def use_needs_noting(token: ApiToken, *, now: datetime | None = None) -> bool:
+@dataclass(frozen=True)
+class LiveToken:
+    """What a request needs to know about the token it presented (no ORM object)."""
+
+    id: int
+    name: str
+    role: TokenRole
+    last_used_at: datetime | None
+
+
+_LIVE_TOKEN_BY_HASH = select(
+    ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.last_used_at
+).where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+"""Built once: SQLAlchemy then reuses its compiled form on every request."""
+
+
+def find_live_token(connection: Connection, plaintext: str) -> LiveToken | None:
+    """`verify_token` for the per-request check: one prebuilt Core SELECT of four columns.
+
+    Every API request verifies its token, so this skips the ORM session and entity loading
+    (about three times the CPU of the query itself); the answer is the same as
+    `verify_token`'s and is read from the database each time, so revocation is immediate.
+    """
+    if not plaintext.startswith(TOKEN_PREFIX):
+        return None
+    row = connection.execute(
+        _LIVE_TOKEN_BY_HASH, {"token_hash": hash_token(plaintext)}
+    ).one_or_none()
+    if row is None:
+        return None
+    return LiveToken(id=row.id, name=row.name, role=row.role, last_used_at=row.last_used_at)
+
+
+def use_needs_noting(token: ApiToken | LiveToken, *, now: datetime | None = None) -> bool:
     """Whether `last_used_at` is older than `LAST_USED_RESOLUTION` (or unset)."""
     moment = now or utc_now()
     return token.last_used_at is None or moment - token.last_used_at >= LAST_USED_RESOLUTION
