@@ -99,8 +99,12 @@ class AppState:
             return self._manifest
 
 
-def app_state(request: Request) -> AppState:
-    """FastAPI dependency: the app's `AppState`."""
+async def app_state(request: Request) -> AppState:
+    """FastAPI dependency: the app's `AppState`.
+
+    `async` although it awaits nothing: FastAPI runs a plain `def` dependency in its thread
+    pool, a thread hop per request for an attribute read.
+    """
     state: AppState = request.app.state.tidemark
     return state
 
