@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from activation.definition import ActivationDefinition
+from activation.segment_rows import attributes_sql, segment_columns
 from api.reads.segments import find_segment, member_reason_sql, members_with_reasons_sql
 from connectors.destinations.message import Channel
 from connectors.ops_store.outbox import ClaimedMessage
@@ -57,8 +58,11 @@ def _member(
     with state.reads.warehouse.session() as session:
         members = members_with_reasons_sql(session, relation, channel)
         reason = member_reason_sql(session, channel)
+        # The run's own row document (not DuckDB's to_json): the same on every engine, and
+        # the same text the renderer gets when the run sends.
+        attributes = attributes_sql(segment_columns(session, relation), "s")
         rows = session.query_arrow(
-            f"select s.profile_id, cast(to_json(s) as varchar) as attributes, "
+            f"select s.profile_id, {attributes} as attributes, "
             f"{reason} as excluded_reason {members} {where} "
             f"order by excluded_reason is not null, s.profile_id limit 1",
             params,
