@@ -14,3 +14,16 @@
         select max(built.inputs_loaded_through) from {{ this }} as built
     )
 {%- endmacro %}
+
+{#
+    `is_incremental()`, and the model's table already carries the marks. A table built before
+    the model became incremental has no `inputs_loaded_through`: that build computes every row
+    (and `on_schema_change='append_new_columns'` adds the column), the next ones are incremental.
+#}
+{% macro is_incremental_with_marks() -%}
+    {%- if not is_incremental() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {{ return('inputs_loaded_through' in columns) }}
+{%- endmacro %}

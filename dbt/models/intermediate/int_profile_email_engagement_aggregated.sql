@@ -3,7 +3,7 @@
         materialized='incremental',
         unique_key='profile_id',
         incremental_strategy='delete+insert',
-        on_schema_change='fail'
+        on_schema_change='append_new_columns'
     )
 }}
 
@@ -32,7 +32,7 @@ window_bounds as (
         {{ as_of() }} as window_end
 ),
 
-{% if is_incremental() %}
+{% if is_incremental_with_marks() %}
 -- A profile's figures change when an email event of theirs arrives, or when one of their
 -- events enters or leaves the 90-day window because `as_of` moved. After every build the
 -- table holds the figures at that build's `as_of`, the newest `computed_as_of`, so the
@@ -81,7 +81,7 @@ email_events as (
         ) as is_in_window
     from all_email_events
     cross join window_bounds
-    {% if is_incremental() %}
+    {% if is_incremental_with_marks() %}
         where all_email_events.profile_id in (
             select changed_profiles.profile_id from changed_profiles
         )

@@ -3,7 +3,7 @@
         materialized='incremental',
         unique_key='event_date',
         incremental_strategy='delete+insert',
-        on_schema_change='fail'
+        on_schema_change='append_new_columns'
     )
 }}
 
@@ -14,7 +14,7 @@ all_email_events as (
     where channel = 'email'
 ),
 
-{% if is_incremental() %}
+{% if is_incremental_with_marks() %}
 -- A day's counts change only when an event of that day arrives: only the days of events
 -- loaded since the last build are counted again (all of their events), the rest are kept.
 changed_days as (
@@ -27,7 +27,7 @@ changed_days as (
 message_events as (
     select all_email_events.*
     from all_email_events
-    {% if is_incremental() %}
+    {% if is_incremental_with_marks() %}
         where cast(all_email_events.occurred_at as date) in (
             select changed_days.event_date from changed_days
         )
