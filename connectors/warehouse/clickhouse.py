@@ -29,6 +29,7 @@ from sqlglot import exp
 
 from connectors.warehouse.arrow_types import naive_utc_timestamps
 from connectors.warehouse.base import Params, Warehouse, WarehouseSession
+from connectors.warehouse.clickhouse_datetimes import ColumnTypes, datetimes_as_timestamps
 from connectors.warehouse.portable_sql import engine_statements
 
 #: Session settings our DuckDB-dialect SQL relies on: `CREATE TABLE` without an engine or
@@ -140,21 +141,35 @@ class ClickHouseSession(WarehouseSession):
             for action in pending:
                 action()
 
+    def _column_types(self, statement: str) -> ColumnTypes:
+        described = self.client.query(f"describe ({statement})")
+        return {str(row[0]): str(row[1]) for row in described.result_rows}
+
+    def _readable(self, table: pa.Table, statement: str) -> pa.Table:
+        """Timestamps as naive UTC, DateTime columns included (clickhouse_datetimes.py)."""
+        table = datetimes_as_timestamps(table, partial(self._column_types, statement))
+        return naive_utc_timestamps(table)
+
     def query_arrow(self, sql: str, params: Params = None) -> pa.Table:
         self._apply_pending()
-        return naive_utc_timestamps(self.client.query_arrow(self._single(sql, params)))
+        statement = self._single(sql, params)
+        return self._readable(self.client.query_arrow(statement), statement)
 
     def query_batches(
         self, sql: str, params: Params = None, batch_rows: int = 100_000
     ) -> Iterator[pa.RecordBatch]:
         self._apply_pending()
         # max_block_size is a hint (chDB returns bigger blocks), hence the re-chunking.
-        stream = self.client.query_arrow_stream(
-            self._single(sql, params), settings={"max_block_size": batch_rows}
-        )
+        statement = self._single(sql, params)
+        # Described before the stream opens: a server refuses a second query in a session
+        # while one is still streaming.
+        types = self._column_types(statement)
+        stream = self.client.query_arrow_stream(statement, settings={"max_block_size": batch_rows})
         with stream:
             for batch in stream:
-                chunk = naive_utc_timestamps(pa.Table.from_batches([batch]))
+                chunk = naive_utc_timestamps(
+                    datetimes_as_timestamps(pa.Table.from_batches([batch]), lambda: types)
+                )
                 yield from chunk.to_batches(max_chunksize=batch_rows)
 
     def insert_arrow(self, table: str, data: pa.Table | pa.RecordBatch) -> int:
