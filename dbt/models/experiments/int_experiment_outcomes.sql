@@ -91,11 +91,13 @@ exposures as (
 ),
 
 -- Feedback on any message of the experiment's arm to this person, inside the window.
+-- Columns selected across a join are aliased to their own names here and below: ClickHouse
+-- names a selected `x.c` 'x.c' after a join, which a later `x.c` then finds ambiguous.
 arm_messages as (
     select distinct
-        x.experiment_id,
-        x.profile_id,
-        m.message_id
+        x.experiment_id as experiment_id,  -- noqa: AL09
+        x.profile_id as profile_id,  -- noqa: AL09
+        m.message_id as message_id  -- noqa: AL09
     from exposures as x
     inner join experiments as e
         on x.experiment_id = e.experiment_id and x.variant = e.variant
@@ -109,8 +111,8 @@ arm_messages as (
 
 message_outcomes as (
     select
-        x.experiment_id,
-        x.profile_id,
+        x.experiment_id as experiment_id,  -- noqa: AL09
+        x.profile_id as profile_id,  -- noqa: AL09
         max(case when me.event_type = 'click' then 1 else 0 end) as clicked,
         max(case when me.event_type = 'unsubscribe' then 1 else 0 end) as unsubscribed,
         max(case when me.event_type = 'complaint' then 1 else 0 end) as complained
@@ -125,8 +127,8 @@ message_outcomes as (
 
 order_outcomes as (
     select
-        x.experiment_id,
-        x.profile_id,
+        x.experiment_id as experiment_id,  -- noqa: AL09
+        x.profile_id as profile_id,  -- noqa: AL09
         count(*) as orders,
         sum(cast(o.revenue as double)) as revenue
     from exposures as x
@@ -138,11 +140,11 @@ order_outcomes as (
 
 final as (
     select
-        x.experiment_id,
-        x.profile_id,
-        x.variant,
-        x.is_holdout,
-        x.exposed_at,
+        x.experiment_id as experiment_id,  -- noqa: AL09
+        x.profile_id as profile_id,  -- noqa: AL09
+        x.variant as variant,  -- noqa: AL09
+        x.is_holdout as is_holdout,  -- noqa: AL09
+        x.exposed_at as exposed_at,  -- noqa: AL09
         coalesce(mo.clicked, 0) as clicked,
         case when coalesce(oo.orders, 0) > 0 then 1 else 0 end as converted,
         coalesce(oo.revenue, 0) as revenue,
