@@ -2,8 +2,8 @@
 
 ClickHouse builds go through the chDB bridge (chdb_bridge.py). fakesnow takes temporary tables
 by bare name only and cannot describe them (dbt/macros/snowflake_temp_relation.sql), so
-Snowflake builds qualify no temporary relation and leave unit tests out (they run on the
-other two engines), as test_dbt_on_engines.py does.
+Snowflake builds qualify no temporary relation, leave unit tests out (they run on the
+other two engines) and refresh incremental models fully, as test_dbt_on_engines.py does.
 """
 
 from __future__ import annotations
@@ -27,11 +27,15 @@ def build_on_engine(
     as_of: datetime,
     dbt_vars: dict[str, Any] | None = None,
 ) -> None:
-    """Build `select` (dbt selectors) at `as_of`; fail the test with dbt's errors if it fails."""
+    """Build `select` (dbt selectors) at `as_of`; fail the test with dbt's errors if it fails.
+
+    On Snowflake every build is a full refresh: an incremental run's schema check describes
+    a temporary table, which fakesnow cannot do.
+    """
     flags: list[str] = []
     extra_vars: dict[str, Any] = {"as_of": as_of.isoformat(sep=" "), **(dbt_vars or {})}
     if settings.warehouse == "snowflake":
-        flags = ["--exclude-resource-type", "unit_test"]
+        flags = ["--exclude-resource-type", "unit_test", "--full-refresh"]
         extra_vars["unqualified_temp_relations"] = True
     with ExitStack() as stack:
         if settings.warehouse == "clickhouse":
