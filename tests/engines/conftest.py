@@ -17,9 +17,13 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import fakesnow
 import pytest
 import snowflake.connector
+
+# The function, bound now: fakesnow.server() runs `import fakesnow.server`, which rebinds the
+# package's `server` attribute to the submodule, so a second server in the same process (a
+# module that imports this fixture gets its own session instance) found a module, not a function.
+from fakesnow import server as start_fakesnow_server
 
 from connectors.settings import Settings
 from connectors.warehouse.base import Warehouse
@@ -35,7 +39,7 @@ ENGINES = [
 @pytest.fixture(scope="session")
 def fakesnow_server() -> Iterator[dict[str, Any]]:
     """Connection arguments of a running fakesnow server (in memory)."""
-    with fakesnow.server() as connect_args:
+    with start_fakesnow_server() as connect_args:
         yield connect_args
 
 
