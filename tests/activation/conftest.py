@@ -16,7 +16,7 @@ from connectors.ops_store import create_ops_engine, create_schema, ops_sessionma
 from connectors.ops_store.delivery_models import ActivationRun, OutboxMessage
 from connectors.settings import Settings
 from connectors.warehouse.duckdb import DuckDBWarehouse
-from tests.activation.audience import create_audience_tables, manifest_for, segment
+from tests.activation.audience import add_profile, create_audience_tables, manifest_for, segment
 from tests.connectors.destinations.servers.smtp_sink import SmtpSink
 
 MJML = """<mjml><mj-body><mj-section><mj-column>
@@ -51,6 +51,17 @@ def warehouse(settings):
     w = DuckDBWarehouse(settings.duckdb_file)
     create_audience_tables(w, "test", "other")
     return w
+
+
+MEMBERS = ("ann", "bob", "cat")
+"""The members of `audience`, the segment the anomaly-hold tests run over."""
+
+
+@pytest.fixture
+def audience(warehouse):
+    for profile_id in MEMBERS:
+        add_profile(warehouse, profile_id)
+    return warehouse
 
 
 @pytest.fixture

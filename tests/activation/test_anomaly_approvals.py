@@ -14,7 +14,7 @@ from sqlalchemy import select
 from connectors.ops_store import create_ops_engine, list_audit, ops_sessionmaker
 from connectors.ops_store.anomaly_holds import AnomalyHold
 from tests.activation.audience import add_profile
-from tests.activation.conftest import define, make_engine, received_by_address
+from tests.activation.conftest import MEMBERS, define, make_engine, received_by_address
 from tests.connectors.destinations.servers.smtp_sink import AUTH_WITHOUT_TLS_WARNING
 from tests.dbt.monitoring import (
     BOUNCE_SPIKE,
@@ -28,15 +28,6 @@ from tests.dbt.monitoring import (
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings(AUTH_WITHOUT_TLS_WARNING)]
-
-MEMBERS = ("ann", "bob", "cat")
-
-
-@pytest.fixture
-def audience(warehouse):
-    for profile_id in MEMBERS:
-        add_profile(warehouse, profile_id)
-    return warehouse
 
 
 def record_next_size(warehouse, members: int, day: int) -> None:

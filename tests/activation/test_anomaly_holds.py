@@ -6,8 +6,7 @@ segment's size and of deliverability (tests/dbt/monitoring.py).
 
 import pytest
 
-from tests.activation.audience import add_profile
-from tests.activation.conftest import define, make_engine, received_by_address
+from tests.activation.conftest import MEMBERS, define, make_engine, received_by_address
 from tests.connectors.destinations.servers.smtp_sink import AUTH_WITHOUT_TLS_WARNING
 from tests.dbt.monitoring import (
     BOUNCE_SPIKE,
@@ -20,15 +19,6 @@ from tests.dbt.monitoring import (
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings(AUTH_WITHOUT_TLS_WARNING)]
-
-MEMBERS = ("ann", "bob", "cat")
-
-
-@pytest.fixture
-def audience(warehouse):
-    for profile_id in MEMBERS:
-        add_profile(warehouse, profile_id)
-    return warehouse
 
 
 def test_a_run_over_a_segment_that_jumped_waits_for_approval_and_approve_releases_it(
