@@ -20,9 +20,12 @@ import statistics
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
+
+if TYPE_CHECKING:
+    from connectors.dbt_project import BuildResult
 
 
 class BenchmarkSanityError(AssertionError):
@@ -109,6 +112,15 @@ class BenchReport:
             "figures": [f.to_json() for f in self.figures],
             "runs": self.runs,
         }
+
+
+def slowest_models(result: BuildResult, count: int = 5) -> list[dict[str, Any]]:
+    """The `count` slowest models of a dbt invocation: where a build's time went."""
+    models = [n for n in result.nodes if n.resource_type == "model"]
+    return [
+        {"node": n.unique_id.split(".")[-1], "seconds": round(n.seconds, 2)}
+        for n in sorted(models, key=lambda n: -n.seconds)[:count]
+    ]
 
 
 def load_average() -> tuple[float, float, float]:

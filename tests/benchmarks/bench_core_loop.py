@@ -54,6 +54,7 @@ from tests.benchmarks import (
     BenchReport,
     Figure,
     load_average,
+    slowest_models,
 )
 
 FULL_PROFILES = 1_000_000
@@ -529,10 +530,7 @@ def measure_floor(home: Path) -> FloorRun:
         dbt_s=result.seconds,
         dbt_models_s=sum(n.seconds for n in models),
         members=len(hand_ids),
-        slowest_models=[
-            {"node": n.unique_id.split(".")[-1], "seconds": round(n.seconds, 2)}
-            for n in sorted(models, key=lambda n: -n.seconds)[:5]
-        ],
+        slowest_models=slowest_models(result),
     )
 
 
