@@ -24,7 +24,6 @@ from api.console_steps import (
     overview,
     print_summary,
 )
-from api.demo_experiment import demo_experiment_step
 from api.demo_mail_sink import DemoMailSink
 from connectors.landing import open_landing_zone
 from connectors.loader import pending_files
@@ -209,6 +208,9 @@ def _run_demo_activation(settings: Settings, sink: DemoMailSink) -> None:
         f"  the demo mailbox holds {sink.mailbox_size():,} messages: {sink.folder} (a Maildir)"
     )
     definition, _segment = engine.definition(DEMO_ACTIVATION)
+    # Imported here: it pulls in the dashboards and the API state, which no other command needs.
+    from api.demo_experiment import demo_experiment_step
+
     demo_experiment_step(settings, console, definition)
 
 

@@ -8,15 +8,17 @@ row number, the columns and the reasons, so they can be fixed and imported again
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from connectors.imports import CsvFormatError, HeaderMismatchError, ImportSummary, import_csv
 from connectors.landing import open_landing_zone
 from connectors.settings import get_settings
+
+if TYPE_CHECKING:
+    from connectors.imports import ImportSummary
 
 import_app = typer.Typer(help="Import a CSV file of profiles or events.", no_args_is_help=True)
 console = Console(soft_wrap=True)  # paths and messages stay whole, to copy and to grep
@@ -44,6 +46,10 @@ def default_quarantine_path(source: Path) -> Path:
 def _run(
     kind: str, file: Path, quarantine: Path | None, encoding: str | None, delimiter: str | None
 ) -> None:
+    # Imported when a file is imported, not when any `tidemark` command starts: the checks
+    # pull in polars, pyarrow, email-validator and phonenumbers (~1.8 s).
+    from connectors.imports import CsvFormatError, HeaderMismatchError, import_csv
+
     settings = get_settings()
     target = quarantine or default_quarantine_path(file)
     try:
