@@ -15,18 +15,15 @@ it (caches, frequency): read it with the load average beside it.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-from connectors.settings import REPO_ROOT, Settings
+from connectors.settings import Settings
 from tests.benchmarks import BenchmarkSanityError, BenchOptions, BenchReport, Figure, load_average
-from tests.benchmarks.bench_api import ENDPOINTS
-from tests.benchmarks.bench_core_loop import child_env
+from tests.benchmarks.bench_api import ENDPOINTS, build_demo_home
 from tests.fixtures.serve_process import free_port, issue_token, start_serve
 
 PROFILES = 500
@@ -34,18 +31,6 @@ REQUESTS = 300
 """Sequential requests per endpoint per run; /proc counts CPU in 10 ms ticks."""
 WARM_UP = 5
 FLOOR = "/health"
-
-
-def _build(home: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "api.cli", "demo", "--no-serve", "--profiles", str(PROFILES)],
-        cwd=REPO_ROOT,
-        env=child_env(home),
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        raise BenchmarkSanityError(f"demo build failed:\n{result.stdout[-3000:]}")
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -81,7 +66,7 @@ def run(options: BenchOptions) -> BenchReport:
     with tempfile.TemporaryDirectory(prefix="tidemark-bench-api-overhead-") as scratch:
         home = Path(scratch) / "home"
         print(f"building a demo warehouse of {PROFILES} profiles, load {load_average()}")
-        _build(home)
+        build_demo_home(home, PROFILES)
         token = issue_token(Settings(home=home), "viewer", name="bench")
         runs = []
         for index in range(options.runs):
