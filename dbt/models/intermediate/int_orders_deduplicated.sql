@@ -1,17 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='order_key',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns'
-    )
-}}
-
-{#- A build after new loads recomputes only the orders those loads report on (all their
-    reports, old and new, so the first report still dates the order). A table built before
-    the model was incremental has no marks: that build recomputes every order. -#}
-{%- set incremental_with_marks = is_incremental_with_marks() %}
-
 with
 
 events as (
@@ -31,14 +17,6 @@ order_events as (
     where event_type = 'order'
 ),
 
-{% if incremental_with_marks %}
-    reported_orders as (
-        select distinct order_key
-        from order_events
-        where {{ loaded_after_last_build('order_events') }}
-    ),
-{% endif %}
-
 ranked as (
     select
         *,
@@ -50,9 +28,6 @@ ranked as (
             order by occurred_at desc, event_id desc
         ) as report_rank
     from order_events
-    {% if incremental_with_marks %}
-        where order_key in (select ro.order_key from reported_orders as ro)
-    {% endif %}
 ),
 
 final as (
@@ -63,8 +38,7 @@ final as (
         profile_id,
         ordered_at,
         revenue,
-        loaded_at,
-        {{ newest_loaded_at(ref('events')) }} as inputs_loaded_through
+        loaded_at
     from ranked
     where report_rank = 1
 )
