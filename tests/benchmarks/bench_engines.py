@@ -3,8 +3,9 @@
 Demo data for 1,000,000 profiles at scale 1.0 (`--scale` shrinks it) is landed once, then per
 run and engine a fresh warehouse is loaded by our loader (not timed) and `dbt build
 --select +path:models/segments` is timed as `tidemark build` runs it (in process, through
-`run_dbt`; dbt-clickhouse reaches chDB through the test bridge, as tests/engines do). The
-ratio is chDB's time over DuckDB's. Sanity: both engines' segments hold the same members.
+`run_dbt`, by tests/engines' `build_on_engine`: dbt-clickhouse reaches chDB through the test
+bridge). The ratio is chDB's time over DuckDB's. Sanity: both engines' segments hold the
+same members.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from connectors.settings import Settings
 from connectors.sources.demo_data import write_demo_data
 from connectors.warehouse.factory import open_warehouse
 from tests.benchmarks import BenchmarkSanityError, BenchOptions, BenchReport, Figure, load_average
-from tests.engines.chdb_bridge import dbt_clickhouse_on_chdb
-from tests.engines.test_dbt_on_engines import SEGMENTS, run_build
+from tests.engines.engine_build import build_on_engine
+from tests.engines.test_dbt_on_engines import SEGMENTS, SELECT
 
 FULL_PROFILES = 1_000_000
 NOW = datetime(2026, 11, 27, 12, 0)
@@ -46,11 +47,7 @@ def _build_once(engine: str, landing: LocalLandingZone, scratch: Path) -> tuple[
     if loaded.with_status("quarantined"):
         raise BenchmarkSanityError(f"{engine}: demo files were quarantined")
     started = time.perf_counter()
-    if engine == "clickhouse":
-        with dbt_clickhouse_on_chdb(settings.clickhouse_dsn()):
-            run_build(settings, home, None, ())
-    else:
-        run_build(settings, home, None, ())
+    build_on_engine(settings, home, [SELECT], NOW)
     seconds = time.perf_counter() - started
     sizes = _memberships(settings)
     shutil.rmtree(home, ignore_errors=True)

@@ -2,7 +2,8 @@
 
 Demo data is landed once, loaded by our loader into each engine, and the segments with
 everything upstream of them (staging, intermediate, marts, their data and unit tests) are
-built with `dbt build --target <engine>` through `run_dbt`, as `tidemark build` runs it.
+built with `dbt build --target <engine>` through `run_dbt`, as `tidemark build` runs it
+(`engine_build.build_on_engine`).
 """
 
 from __future__ import annotations
@@ -10,23 +11,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from connectors.dbt_project import dbt_env, run_dbt
 from connectors.landing import LocalLandingZone
 from connectors.loader import load_landing_files
 from connectors.settings import REPO_ROOT, Settings
 from connectors.sources.demo_data import write_demo_data
 from connectors.warehouse.factory import open_warehouse
-from tests.engines.chdb_bridge import dbt_clickhouse_on_chdb
 from tests.engines.conftest import snowflake_settings
+from tests.engines.engine_build import build_on_engine
 
 pytestmark = pytest.mark.slow
 
 NOW = datetime(2026, 11, 27, 12, 0)
 SEGMENTS = sorted(p.stem for p in (REPO_ROOT / "dbt/models/segments").glob("segment_*.sql"))
+SELECT = "+path:models/segments"
+"""The segments and everything upstream of them."""
 
 Memberships = dict[str, list[str]]
 
@@ -46,8 +47,6 @@ def build_segments(
     settings: Settings,
     rounds: Sequence[Sequence[LocalLandingZone]],
     run_dir: Path,
-    dbt_vars: dict[str, Any] | None = None,
-    dbt_flags: tuple[str, ...] = (),
 ) -> Memberships:
     """Per round, load the landing zones and build; then read who is in each segment.
 
@@ -59,7 +58,7 @@ def build_segments(
         for zone in zones:
             loaded = load_landing_files(zone, warehouse, now=NOW)
             assert not loaded.with_status("quarantined")
-        run_build(settings, run_dir, dbt_vars, dbt_flags)
+        build_on_engine(settings, run_dir, [SELECT], NOW)
     return {
         segment: sorted(
             warehouse.query_arrow(f"select profile_id from analytics.{segment}")
@@ -68,32 +67,6 @@ def build_segments(
         )
         for segment in SEGMENTS
     }
-
-
-def run_build(
-    settings: Settings,
-    run_dir: Path,
-    dbt_vars: dict[str, Any] | None,
-    dbt_flags: tuple[str, ...],
-) -> None:
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in dbt_env(settings).items():
-            patch.setenv(name, value)  # restored after the build
-        result = run_dbt(
-            settings,
-            [
-                "build",
-                "--select",
-                "+path:models/segments",
-                "--target-path",
-                str(run_dir / "target"),
-                "--log-path",
-                str(run_dir / "logs"),
-                *dbt_flags,
-            ],
-            extra_vars={"as_of": NOW.isoformat(sep=" "), **(dbt_vars or {})},
-        )
-    assert result.success, result.error or [(n.unique_id, n.message) for n in result.failed()]
 
 
 @pytest.fixture(scope="module")
@@ -116,9 +89,7 @@ def test_clickhouse_full_then_incremental_build_gives_duckdbs_segments(
     landings, tmp_path, duckdb_memberships
 ):
     settings = Settings(home=tmp_path, warehouse="clickhouse")
-    rounds = [[landing] for landing in landings]
-    with dbt_clickhouse_on_chdb(settings.clickhouse_dsn()):
-        memberships = build_segments(settings, rounds, tmp_path)
+    memberships = build_segments(settings, [[landing] for landing in landings], tmp_path)
 
     assert memberships == duckdb_memberships
 
@@ -128,15 +99,8 @@ def test_snowflake_full_build_gives_duckdbs_segments(
     landings, tmp_path, duckdb_memberships, fakesnow_server, snowflake_database
 ):
     settings = snowflake_settings(tmp_path, fakesnow_server, snowflake_database)
-    # fakesnow takes temporary tables by bare name only (dbt/macros/snowflake_temp_relation.sql)
-    # and then cannot describe them. dbt needs that for unit tests (they run on the other two
-    # engines) and for an incremental run's schema check, so Snowflake gets one full build.
-    memberships = build_segments(
-        settings,
-        [landings],
-        tmp_path,
-        dbt_vars={"unqualified_temp_relations": True},
-        dbt_flags=("--exclude-resource-type", "unit_test"),
-    )
+    # fakesnow cannot describe the temporary tables unit tests and an incremental run's schema
+    # check need (engine_build.py), so Snowflake gets one full build of everything at once.
+    memberships = build_segments(settings, [landings], tmp_path)
 
     assert memberships == duckdb_memberships
