@@ -81,18 +81,19 @@ daily as (
     group by event_date, mailbox_domain
 ),
 
+-- Counts are cast to the contract's bigint: ClickHouse's count() is UInt64.
 final as (
     select
         event_date,
         mailbox_domain,
-        sent,
-        delivered,
-        hard_bounces,
-        soft_bounces,
-        complaints,
-        unique_opens,
-        unique_clicks,
-        unsubscribes,
+        cast(sent as bigint) as sent,
+        cast(delivered as bigint) as delivered,
+        cast(hard_bounces as bigint) as hard_bounces,
+        cast(soft_bounces as bigint) as soft_bounces,
+        cast(complaints as bigint) as complaints,
+        cast(unique_opens as bigint) as unique_opens,
+        cast(unique_clicks as bigint) as unique_clicks,
+        cast(unsubscribes as bigint) as unsubscribes,
         cast(delivered as double) / nullif(sent, 0) as delivery_rate,
         cast(hard_bounces + soft_bounces as double) / nullif(sent, 0) as bounce_rate,
         -- Mailbox providers (Gmail's postmaster limits: 0.1% target, 0.3% ceiling) judge
