@@ -56,17 +56,19 @@ class Deliverability(WarehouseRead):
     note: str | None = None
 
 
+# The mart's columns are qualified (`m.sent`): ClickHouse resolves a bare `sent` to the
+# select's own alias of that name, `sum(sent)`, and refuses an aggregate inside another.
 _SUMS = """
-    coalesce(sum(sent), 0) as sent,
-    coalesce(sum(delivered), 0) as delivered,
-    coalesce(sum(hard_bounces) + sum(soft_bounces), 0) as bounces,
-    coalesce(sum(hard_bounces), 0) as hard_bounces,
-    coalesce(sum(complaints), 0) as complaints,
-    sum(delivered) / nullif(sum(sent), 0) as delivery_rate,
-    (sum(hard_bounces) + sum(soft_bounces)) / nullif(sum(sent), 0) as bounce_rate,
-    sum(complaints) / nullif(sum(delivered), 0) as complaint_rate
+    coalesce(sum(m.sent), 0) as sent,
+    coalesce(sum(m.delivered), 0) as delivered,
+    coalesce(sum(m.hard_bounces) + sum(m.soft_bounces), 0) as bounces,
+    coalesce(sum(m.hard_bounces), 0) as hard_bounces,
+    coalesce(sum(m.complaints), 0) as complaints,
+    sum(m.delivered) / nullif(sum(m.sent), 0) as delivery_rate,
+    (sum(m.hard_bounces) + sum(m.soft_bounces)) / nullif(sum(m.sent), 0) as bounce_rate,
+    sum(m.complaints) / nullif(sum(m.delivered), 0) as complaint_rate
 """
-_WINDOW = f"from {MART} where event_date > (select max(event_date) from {MART}) - $days"
+_WINDOW = f"from {MART} as m where m.event_date > (select max(event_date) from {MART}) - $days"
 
 
 def health_of(counts: DeliverabilityCounts | None) -> Literal["good", "warning", "bad", "no_data"]:
@@ -103,11 +105,11 @@ def _read(warehouse: Warehouse, now: datetime, days: int) -> Deliverability:
             )
         params = {"days": days, "top": TOP_DOMAINS}
         by_day = session.query_arrow(
-            f"select event_date as day, {_SUMS} {_WINDOW} group by event_date order by day",
+            f"select m.event_date as day, {_SUMS} {_WINDOW} group by m.event_date order by day",
             params,
         ).to_pylist()
         by_domain = session.query_arrow(
-            f"select mailbox_domain, {_SUMS} {_WINDOW} group by mailbox_domain "
+            f"select m.mailbox_domain, {_SUMS} {_WINDOW} group by m.mailbox_domain "
             "order by sent desc, mailbox_domain limit $top",
             params,
         ).to_pylist()
