@@ -100,31 +100,36 @@ def segment_sizes(session: WarehouseSession, segments: list[Segment]) -> list[Se
 def size_history(
     session: WarehouseSession, activations_by_segment: dict[str, list[str]]
 ) -> dict[str, list[SizePoint]]:
-    """Per segment, its size at its activations' plans (dbt keeps no size history itself)."""
+    """Per segment, its size at its activations' plans (dbt keeps no size history itself).
+
+    The warehouse finds each activation's largest plan per day; the few rows that come back
+    are folded into their segments here. (Pairing activations with segments in SQL by
+    unnesting two lists side by side is DuckDB's zip, but ClickHouse's arrayJoin of both
+    makes every pair, which gave each segment every other segment's runs.)
+    """
     history: dict[str, list[SizePoint]] = {name: [] for name in activations_by_segment}
-    pairs = [(a, s) for s, names in activations_by_segment.items() for a in names]
-    if not pairs or not session.table_exists(*RUNS_TABLE.split(".")):
+    owner = {a: s for s, names in activations_by_segment.items() for a in names}
+    if not owner or not session.table_exists(*RUNS_TABLE.split(".")):
         return history
     rows = session.query_arrow(
         f"""
-        with owners as (
-            select unnest($activations) as activation, unnest($segments) as segment
-        )
-        select o.segment, date_trunc('day', r.planned_at) as day, max(r.members) as members
-        from {RUNS_TABLE} as r
-        join owners as o on o.activation = r.activation
-        where r.members is not null and r.planned_at >= $now - interval '{HISTORY_DAYS} days'
-        group by all
-        order by o.segment, day
+        select activation, date_trunc('day', planned_at) as day, max(members) as largest
+        from {RUNS_TABLE}
+        where activation in (select unnest($activations))
+            and members is not null and planned_at >= $now - interval '{HISTORY_DAYS} days'
+        group by activation, day
         """,
         {
-            "activations": [a for a, _ in pairs],
-            "segments": [s for _, s in pairs],
+            "activations": sorted(owner),
             "now": datetime.now(UTC).replace(tzinfo=None),  # the warehouse keeps naive UTC
         },
     ).to_pylist()
+    largest: dict[tuple[str, datetime], int] = {}
     for row in rows:
-        history[row["segment"]].append(SizePoint(day=row["day"], members=row["members"]))
+        key = (owner[row["activation"]], row["day"])
+        largest[key] = max(largest.get(key, 0), int(row["largest"]))
+    for (segment, day), members in sorted(largest.items()):
+        history[segment].append(SizePoint(day=day, members=members))
     return history
 
 
