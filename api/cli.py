@@ -91,7 +91,7 @@ def _serve(settings: Settings) -> None:
         "-h", "127.0.0.1", "-p", str(DAGSTER_PORT),
     ]  # fmt: skip
     api = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(API_PORT)]
-    _release_warehouse_file()
+    release_warehouse_file()
     _print_first_token(settings)
     console.print(
         f"\nDashboards and API on [bold]http://127.0.0.1:{API_PORT}[/] · "
@@ -110,7 +110,7 @@ def _serve(settings: Settings) -> None:
             process.wait(timeout=30)
 
 
-def _release_warehouse_file() -> None:
+def release_warehouse_file() -> None:
     """Close the DuckDB file dbt-duckdb keeps open in this process after the build step.
 
     While this process serves, the API and Dagster (other processes) must be able to open

@@ -41,8 +41,7 @@ from activation.from_settings import ops_sessions
 from activation.message_renderer import renderer_for
 from activation.segments import discover_segments
 from api.app import create_app
-from api.cli import DEMO_ACTIVATION
-from api.cli import _release_warehouse_file as release_warehouse_file
+from api.cli import DEMO_ACTIVATION, release_warehouse_file
 from api.demo_experiment import demo_audience
 from api.reads.deliverability import read_deliverability
 from api.reads.experiments import read_experiment_results
