@@ -28,7 +28,9 @@ final as (
         profile_id,
         count(*) as orders_count,
         cast(sum(revenue) as decimal(18, 2)) as lifetime_value,
-        cast(sum(revenue) / count(*) as decimal(18, 2)) as average_order_value,
+        -- The mean in cents, rounded to the cent alike on every engine.
+        {{ cents_to_money('cast(sum(revenue) * 100 as bigint) / count(*)') }}
+            as average_order_value,
         min(ordered_at) as first_order_at,
         max(ordered_at) as last_order_at
     from orders

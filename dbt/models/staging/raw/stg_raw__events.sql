@@ -12,7 +12,7 @@ renamed as (
         occurred_at,
         product_id,
         order_id,
-        cast(revenue as decimal(18, 2)) as revenue,
+        {{ cents_to_money('revenue * 100') }} as revenue,
         quantity,
         source,
         _landing_key as landing_key,

@@ -11,7 +11,7 @@ renamed as (
         customer_id,
         nullif(lower(trim(email)), '') as email,
         currency,
-        cast(total_price as decimal(18, 2)) as total_price,
+        {{ cents_to_money('total_price * 100') }} as total_price,
         financial_status,
         coalesce(is_test, false) as is_test,
         processed_at,
