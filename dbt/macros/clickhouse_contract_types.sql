@@ -52,3 +52,46 @@
         {%- endif -%}
     {%- endfor -%}
 {%- endmacro %}
+
+{#
+    The table a contract creates on ClickHouse. dbt-clickhouse writes the yml's type nearly
+    verbatim (dbt has already renamed timestamp to DateTime and integer to Int32), and
+    ClickHouse reads `varchar` as String and DateTime as seconds: neither holds NULL
+    (ClickHouse stores '' and 1970-01-01 instead) and DateTime drops the microseconds the
+    models compute. Each portable type is given its ClickHouse column type here (timestamp and
+    DateTime become DateTime64(6), like the tables the engine creates), Nullable unless the
+    column carries a not_null constraint, so a table on ClickHouse holds what the same model
+    holds on DuckDB and Snowflake. Any other type is kept as written, nullability aside.
+#}
+{% macro clickhouse_column_type(data_type, nullable) -%}
+    {%- set written = (data_type or '') | trim -%}
+    {%- set portable = written | lower | replace(' ', '') -%}
+    {%- set names = {
+        'varchar': 'String', 'text': 'String', 'string': 'String',
+        'timestamp': 'DateTime64(6)', 'datetime': 'DateTime64(6)', 'boolean': 'Bool',
+        'integer': 'Int32', 'int': 'Int32', 'int32': 'Int32', 'bigint': 'Int64',
+        'double': 'Float64', 'date': 'Date',
+    } -%}
+    {%- if portable in names -%}
+        {%- set type = names[portable] -%}
+    {%- elif portable.startswith('decimal(') -%}
+        {%- set type = 'Decimal' ~ portable[7:] -%}
+    {%- else -%}
+        {%- set type = written -%}
+    {%- endif -%}
+    {%- if nullable and not type.startswith('Nullable(') and not type.startswith('LowCardinality(') -%}
+        {%- set type = 'Nullable(' ~ type ~ ')' -%}
+    {%- endif -%}
+    {{ return(type) }}
+{%- endmacro %}
+
+{% macro clickhouse__get_table_columns_and_constraints() -%}
+    {%- set columns = [] -%}
+    {%- for column in model['columns'].values() -%}
+        {%- set constraints = column.get('constraints') or [] -%}
+        {%- set not_null = constraints | selectattr('type', 'equalto', 'not_null') | list -%}
+        {%- set type = clickhouse_column_type(column['data_type'], nullable=not not_null) -%}
+        {%- do columns.append(adapter.quote(column['name']) ~ ' ' ~ type) -%}
+    {%- endfor -%}
+    ({{ columns | join(', ') }})
+{%- endmacro %}

@@ -439,25 +439,7 @@ def test_dashboards_show_the_same_figures(engine, dashboards_on):
     assert not mismatches, "\n".join(mismatches)
 
 
-SAMPLE_ENGINES = [
-    pytest.param("duckdb", id="duckdb"),
-    pytest.param(
-        "clickhouse",
-        id="clickhouse",
-        marks=[
-            pytest.mark.clickhouse,
-            pytest.mark.xfail(
-                strict=True,
-                reason="segment tables built by dbt-clickhouse keep timestamps to the second, "
-                "NULL text and timestamps as '' and 1970-01-01, and some decimals a cent off",
-            ),
-        ],
-    ),
-    pytest.param("snowflake", id="snowflake", marks=pytest.mark.snowflake),
-]
-
-
-@pytest.mark.parametrize("engine", SAMPLE_ENGINES)
+@pytest.mark.parametrize("engine", ENGINES)
 def test_segment_samples_show_the_same_members(engine, dashboards_on):
     reference = {name: figures(read) for name, read in dashboards_on("duckdb").reads.items()}
     samples = split_samples(reference)[1]
