@@ -24,7 +24,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -304,12 +303,6 @@ def dashboards_on(
 
 
 def same_figure(actual: Any, wanted: Any) -> bool:
-    if isinstance(wanted, str) and isinstance(actual, int | float) and not isinstance(actual, bool):
-        # JSON of a DuckDB decimal (a HUGEINT sum, say) is a string; the figure is the same.
-        try:
-            return Decimal(wanted) == Decimal(str(actual))
-        except InvalidOperation:
-            return False
     if isinstance(wanted, float) and isinstance(actual, float):
         return math.isclose(actual, wanted, rel_tol=RELATIVE, abs_tol=1e-300)
     return actual == wanted

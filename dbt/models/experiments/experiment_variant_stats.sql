@@ -31,7 +31,8 @@ final as (
         case when metric = 'revenue' then 'mean' else 'binomial' end as metric_type,
         is_holdout,
         count(*) as users,  -- noqa: RF04
-        sum(case when value != 0 then 1 else 0 end) as count,  -- noqa: RF04
+        -- count(), not sum(1/0): a bigint on every engine (DuckDB sums integers to a hugeint).
+        count(case when value != 0 then 1 end) as count,  -- noqa: RF04
         sum(value) as sum,  -- noqa: RF04
         sum(value * value) as sum_squares
     from values_per_metric
