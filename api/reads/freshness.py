@@ -70,6 +70,8 @@ class WarehouseReads:
 
     warehouse: Warehouse
     fresh_for_s: float = FRESH_FOR_S
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    """The reads' `now` (aware UTC): windows such as a segment's size history end there."""
     _entries: dict[str, _Entry] = field(default_factory=dict)
     _computing: dict[str, threading.Event] = field(default_factory=dict)  # set when done
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -114,7 +116,7 @@ class WarehouseReads:
         self, key: str, compute: Callable[[Warehouse, datetime], Read], entry: _Entry | None
     ) -> Read:
         try:
-            result = compute(self.warehouse, datetime.now(UTC))
+            result = compute(self.warehouse, self.clock())
         except WarehouseBusyError as error:
             if entry is None:
                 raise WarehouseUnavailableError(

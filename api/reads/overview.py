@@ -41,7 +41,7 @@ def _read(state: AppState, warehouse: Warehouse, now: datetime) -> Overview:
     owners = activations_by_segment(state, manifest)
     counts = warehouse_overview(warehouse, segments)
     with warehouse.session() as session:
-        history = size_history(session, {s.name: owners.get(s.name, []) for s in segments})
+        history = size_history(session, {s.name: owners.get(s.name, []) for s in segments}, now)
         totals = deliverability_totals(session, HEALTH_DAYS)
     trends = [
         SegmentTrend(

@@ -98,9 +98,11 @@ def segment_sizes(session: WarehouseSession, segments: list[Segment]) -> list[Se
 
 
 def size_history(
-    session: WarehouseSession, activations_by_segment: dict[str, list[str]]
+    session: WarehouseSession, activations_by_segment: dict[str, list[str]], now: datetime
 ) -> dict[str, list[SizePoint]]:
     """Per segment, its size at its activations' plans (dbt keeps no size history itself).
+
+    The window is the `HISTORY_DAYS` days before `now`, the read's own clock.
 
     The warehouse finds each activation's largest plan per day; the few rows that come back
     are folded into their segments here. (Pairing activations with segments in SQL by
@@ -121,7 +123,7 @@ def size_history(
         """,
         {
             "activations": sorted(owner),
-            "now": datetime.now(UTC).replace(tzinfo=None),  # the warehouse keeps naive UTC
+            "now": now.astimezone(UTC).replace(tzinfo=None),  # the warehouse keeps naive UTC
         },
     ).to_pylist()
     largest: dict[tuple[str, datetime], int] = {}
@@ -242,7 +244,7 @@ def _detail(state: AppState, warehouse: Warehouse, now: datetime, name: str) -> 
             if members is not None
             else []
         )
-        history = size_history(session, {segment.name: activations})[segment.name]
+        history = size_history(session, {segment.name: activations}, now)[segment.name]
     return SegmentDetail(
         as_of=now,
         segment=_summary(segment, members),
