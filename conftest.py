@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.fixtures.postgres",
+    "tests.fixtures.ops_store",
     "tests.fixtures.s3_server",
     "tests.fixtures.environment_guard",
 ]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from activation.engine import ActivationEngine
 from activation.from_settings import engine_from_settings, ops_sessions
 from api.reads.freshness import WarehouseReads
+from api.reads.ledger_counts import LedgerCounts
 from connectors.dbt_project import ensure_manifest, manifest_path
 from connectors.settings import Settings
 from connectors.warehouse.base import Warehouse
@@ -34,7 +35,8 @@ class ManifestUnavailableError(RuntimeError):
 @dataclass
 class AppState:
     """The app's long-lived parts: settings, the ops store, the warehouse, the engine, and
-    the read side (`reads`: short lock waits, last good results during builds).
+    the read side (`reads`: short lock waits, last good results during builds;
+    `ledger_counts`: runs' message counts, reused for a second).
 
     One instance lives on `app.state.tidemark`; handlers reach it through `app_state`.
     """
@@ -44,6 +46,7 @@ class AppState:
     warehouse: Warehouse
     engine: ActivationEngine
     reads: WarehouseReads
+    ledger_counts: LedgerCounts = field(default_factory=LedgerCounts)
     _manifest: dict[str, Any] | None = field(default=None, init=False, repr=False)
     _manifest_stamp: tuple[int, int] | None = field(default=None, init=False, repr=False)
     _manifest_checked_at: float = field(default=0.0, init=False, repr=False)

@@ -59,7 +59,10 @@ def read_activations(state: AppState) -> ActivationList:
     with state.sessions() as session:
         definitions = list_activations(manifest, session)
         last = {
-            d.name: next(iter(recent_runs(session, activation=d.name, limit=1).data), None)
+            d.name: next(
+                iter(recent_runs(session, state.ledger_counts, activation=d.name, limit=1).data),
+                None,
+            )
             for d in definitions
         }
     data = [_summary(d, last[d.name]) for d in definitions]
@@ -71,5 +74,5 @@ def read_activation(state: AppState, name: str) -> ActivationDetail:
     manifest = state.manifest()
     with state.sessions() as session:
         definition = get_activation(name, manifest, session)
-        runs = recent_runs(session, activation=name, limit=RECENT_RUNS).data
+        runs = recent_runs(session, state.ledger_counts, activation=name, limit=RECENT_RUNS).data
     return ActivationDetail(definition=definition, runs=runs)

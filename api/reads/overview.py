@@ -69,5 +69,5 @@ def _read(state: AppState, warehouse: Warehouse, now: datetime) -> Overview:
 def read_overview(state: AppState) -> Overview:
     result = state.reads.read("overview", lambda warehouse, now: _read(state, warehouse, now))
     with state.sessions() as session:
-        runs = recent_runs(session, limit=RECENT_RUNS).data
+        runs = recent_runs(session, state.ledger_counts, limit=RECENT_RUNS).data
     return result.model_copy(update={"recent_runs": runs})

@@ -1,8 +1,9 @@
 """Activation runs and their live progress, from the ops store (the source of truth while a run
 is live; the warehouse copy in `tidemark.activation_runs` lags behind).
 
-Counts come from one grouped query over the outbox for the runs asked about: planned comes
-from the run's stored plan, the others from the ledger's message states.
+Counts come from one grouped query over the outbox for the runs asked about, reused for a
+second per run (`ledger_counts`): planned comes from the run's stored plan, the others from
+the ledger's message states.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from activation.run_counts import run_counts
+from api.reads.ledger_counts import LedgerCounts
 from connectors.ops_store.activation_requests import get_request, open_approval
-from connectors.ops_store.delivery_models import ActivationRun, OutboxMessage, RunStatus
+from connectors.ops_store.delivery_models import ActivationRun, RunStatus
 
 if TYPE_CHECKING:
     from api.state import AppState
@@ -78,20 +80,6 @@ def dagster_run_url(run_id: str, requested_by: str) -> str | None:
     return None
 
 
-def _ledger_counts(session: Session, run_ids: list[str]) -> dict[str, dict[str, int]]:
-    counts: dict[str, dict[str, int]] = {run_id: {} for run_id in run_ids}
-    if not run_ids:
-        return counts
-    rows = session.execute(
-        select(OutboxMessage.run_id, OutboxMessage.state, func.count())
-        .where(OutboxMessage.run_id.in_(run_ids))
-        .group_by(OutboxMessage.run_id, OutboxMessage.state)
-    )
-    for run_id, state, n in rows:
-        counts[run_id][str(state)] = int(n)
-    return counts
-
-
 def _progress(run: ActivationRun, ledger: dict[str, int]) -> RunProgress:
     totals = run_counts(run.plan, ledger)
     return RunProgress(
@@ -117,20 +105,22 @@ def _progress(run: ActivationRun, ledger: dict[str, int]) -> RunProgress:
     )
 
 
-def recent_runs(session: Session, *, activation: str | None = None, limit: int = 50) -> RunList:
+def recent_runs(
+    session: Session, ledger: LedgerCounts, *, activation: str | None = None, limit: int = 50
+) -> RunList:
     """The newest runs (of one activation, or all), with their counts."""
     query = select(ActivationRun).order_by(ActivationRun.started_at.desc(), ActivationRun.run_id)
     if activation is not None:
         query = query.where(ActivationRun.activation == activation)
     runs = list(session.scalars(query.limit(min(limit, MAX_RUNS))))
-    ledger = _ledger_counts(session, [r.run_id for r in runs])
-    data = [_progress(run, ledger[run.run_id]) for run in runs]
+    counts = ledger.of(session, {r.run_id: r.updated_at for r in runs})
+    data = [_progress(run, counts[run.run_id]) for run in runs]
     return RunList(data=data, count=len(data))
 
 
 def list_runs(state: AppState, *, activation: str | None = None, limit: int = 50) -> RunList:
     with state.sessions() as session:
-        return recent_runs(session, activation=activation, limit=limit)
+        return recent_runs(session, state.ledger_counts, activation=activation, limit=limit)
 
 
 def read_run(state: AppState, run_id: str) -> RunProgress | None:
@@ -138,7 +128,8 @@ def read_run(state: AppState, run_id: str) -> RunProgress | None:
     with state.sessions() as session:
         run = session.get(ActivationRun, run_id)
         if run is not None:
-            progress = _progress(run, _ledger_counts(session, [run_id])[run_id])
+            counts = state.ledger_counts.of(session, {run_id: run.updated_at})[run_id]
+            progress = _progress(run, counts)
             approval = open_approval(session, run_id)
             if approval is not None and run.status is RunStatus.AWAITING_APPROVAL:
                 progress.approval = approval.status.value

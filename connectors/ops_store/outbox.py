@@ -389,9 +389,20 @@ def supersede_waiting(
 
 
 def state_counts(session: Session, run_id: str) -> dict[str, int]:
+    """A run's messages by state (states without messages absent)."""
+    return runs_state_counts(session, [run_id])[run_id]
+
+
+def runs_state_counts(session: Session, run_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Per run, its messages by state, in one grouped query."""
+    counts: dict[str, dict[str, int]] = {run_id: {} for run_id in run_ids}
+    if not run_ids:
+        return counts
     rows = session.execute(
-        select(OutboxMessage.state, func.count())
-        .where(OutboxMessage.run_id == run_id)
-        .group_by(OutboxMessage.state)
+        select(OutboxMessage.run_id, OutboxMessage.state, func.count())
+        .where(OutboxMessage.run_id.in_(run_ids))
+        .group_by(OutboxMessage.run_id, OutboxMessage.state)
     )
-    return {str(state): int(n) for state, n in rows}
+    for run_id, state, n in rows:
+        counts[run_id][str(state)] = int(n)
+    return counts

@@ -4,35 +4,20 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.ops_store import create_ops_engine, create_schema, ops_sessionmaker
 from connectors.ops_store.rate_buckets import SharedTokenBucket
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    if request.param == "sqlite":
-        dsn = f"sqlite:///{tmp_path / 'ops.sqlite'}"
-    else:
-        dsn = request.getfixturevalue("postgres_url")
-    engine = create_ops_engine(dsn)
-    create_schema(engine)
-    yield ops_sessionmaker(engine)
-    engine.dispose()
-
-
-def test_users_of_one_row_share_its_rate(sessions: sessionmaker[Session]) -> None:
+def test_users_of_one_row_share_its_rate(ops_sessions: sessionmaker[Session]) -> None:
     rate, burst, users, seconds = 200.0, 10, 4, 1.5
     granted: list[float] = []
     lock = threading.Lock()
 
     def take_for_a_while() -> None:
-        bucket = SharedTokenBucket(sessions, "destination:sink", rate, burst)
+        bucket = SharedTokenBucket(ops_sessions, "destination:sink", rate, burst)
         try:
             deadline = time.monotonic() + seconds
             while time.monotonic() < deadline:
@@ -56,9 +41,9 @@ def test_users_of_one_row_share_its_rate(sessions: sessionmaker[Session]) -> Non
     assert len(granted) >= 0.3 * rate * span, "the users together were paced far below the rate"
 
 
-def test_a_penalty_holds_back_every_user(sessions: sessionmaker[Session]) -> None:
-    first = SharedTokenBucket(sessions, "destination:sink", 1000.0, 5)
-    second = SharedTokenBucket(sessions, "destination:sink", 1000.0, 5)
+def test_a_penalty_holds_back_every_user(ops_sessions: sessionmaker[Session]) -> None:
+    first = SharedTokenBucket(ops_sessions, "destination:sink", 1000.0, 5)
+    second = SharedTokenBucket(ops_sessions, "destination:sink", 1000.0, 5)
     try:
         first.penalize(0.4)
         started = time.monotonic()
@@ -69,9 +54,9 @@ def test_a_penalty_holds_back_every_user(sessions: sessionmaker[Session]) -> Non
         second.close()
 
 
-def test_other_rows_are_other_buckets(sessions: sessionmaker[Session]) -> None:
-    one = SharedTokenBucket(sessions, "destination:one", 1.0, 1)
-    other = SharedTokenBucket(sessions, "destination:other", 1.0, 1)
+def test_other_rows_are_other_buckets(ops_sessions: sessionmaker[Session]) -> None:
+    one = SharedTokenBucket(ops_sessions, "destination:one", 1.0, 1)
+    other = SharedTokenBucket(ops_sessions, "destination:other", 1.0, 1)
     try:
         assert one.acquire(1) == 0.0
         assert other.acquire(1) == 0.0, "a take from one row emptied another"
@@ -80,7 +65,7 @@ def test_other_rows_are_other_buckets(sessions: sessionmaker[Session]) -> None:
         other.close()
 
 
-def test_more_than_the_burst_at_once_is_refused(sessions: sessionmaker[Session]) -> None:
-    bucket = SharedTokenBucket(sessions, "destination:sink", 10.0, 3)
+def test_more_than_the_burst_at_once_is_refused(ops_sessions: sessionmaker[Session]) -> None:
+    bucket = SharedTokenBucket(ops_sessions, "destination:sink", 10.0, 3)
     with pytest.raises(ValueError, match="at most 3"):
         bucket.acquire(4)
