@@ -1,4 +1,5 @@
-"""Read endpoints of `tidemark serve` at 1,000,000 profiles: p95 with 20 concurrent clients.
+"""Read endpoints and dashboard pages of `tidemark serve` at 1,000,000 profiles: p95 with 20
+concurrent clients.
 
 A demo warehouse is built at the scale (`tidemark demo --no-serve`), `tidemark serve` runs in
 its own process (once with one worker, once with `--workers 2`), and a load generator (20
@@ -55,6 +56,14 @@ ENDPOINTS = (
     "/api/v1/runs",
     "/api/v1/deliverability",
     "/api/v1/experiments",
+    # The dashboards' pages over the same reads, rendered to HTML (a bearer token signs in
+    # as the dashboard cookie would).
+    "/",
+    "/segments/high_value",
+    "/activations",
+    "/runs",
+    "/deliverability",
+    "/experiments",
 )
 
 
