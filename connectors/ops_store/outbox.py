@@ -287,11 +287,35 @@ def _final_gate(
     return excluded
 
 
+_OUTCOME_COLUMNS = (
+    "state",
+    "provider",
+    "provider_message_id",
+    "error_class",
+    "error_code",
+    "error_message",
+    "next_attempt_at",
+    "sent_at",
+)
+
+_RECORD_ONE_OUTCOME = (
+    update(OUTBOX)
+    .where(
+        OUTBOX.c.message_id == bindparam("outcome_message_id"),
+        OUTBOX.c.state == MessageState.SENDING,
+    )
+    .values({name: bindparam(f"outcome_{name}") for name in (*_OUTCOME_COLUMNS, "updated_at")})
+)
+"""One message's outcome, executed once with every message's values (an executemany)."""
+
+
 def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: datetime) -> None:
     """Store what happened to claimed messages; rows no longer `sending` are left alone.
 
     Outcomes that record the same values (a batch sent in one request shares its provider
-    id; failures share their error) are written by one statement per group, not per message.
+    id; failures share their error) are written by one statement per group. Outcomes with
+    values of their own (SMTP gives every message its own provider id) are written by one
+    statement executed with each message's values, not one statement compiled per message.
     """
     if not outcomes:
         return
@@ -308,23 +332,22 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: datetime
             now if o.state is MessageState.SENT else None,
         )
         groups.setdefault(values, []).append(o.message_id)
-    for (state, provider, pid, eclass, ecode, emessage, retry_at, sent_at), ids in groups.items():
+    singles: list[dict[str, Any]] = []
+    for values, ids in groups.items():
+        if len(ids) == 1:
+            singles.append(
+                {f"outcome_{n}": v for n, v in zip(_OUTCOME_COLUMNS, values, strict=True)}
+                | {"outcome_message_id": ids[0], "outcome_updated_at": now}
+            )
+            continue
         for chunk in _chunks(ids):
             session.execute(
                 update(OUTBOX)
                 .where(OUTBOX.c.message_id.in_(chunk), OUTBOX.c.state == MessageState.SENDING)
-                .values(
-                    state=state,
-                    provider=provider,
-                    provider_message_id=pid,
-                    error_class=eclass,
-                    error_code=ecode,
-                    error_message=emessage,
-                    next_attempt_at=retry_at,
-                    sent_at=sent_at,
-                    updated_at=now,
-                )
+                .values({**dict(zip(_OUTCOME_COLUMNS, values, strict=True)), "updated_at": now})
             )
+    if singles:
+        session.execute(_RECORD_ONE_OUTCOME, singles)
     released = [o.message_id for o in outcomes if o.state is MessageState.FAILED]
     for chunk in _chunks(released):  # a message never delivered does not count against the cap
         session.execute(delete(FrequencyClaim).where(FrequencyClaim.message_id.in_(chunk)))
