@@ -116,13 +116,19 @@ NOT_FIGURES = {"as_of", "stale"}  # when the read was made, not what it says
 RUN_CLOCK = {"started_at", "finished_at", "updated_at"}  # the ops store's wall clock
 
 
-def figures(read: BaseModel, mode: str = "python") -> Any:
-    """What a dashboard shows from `read`: its data without when it was read."""
-    data = read.model_dump(mode=mode, exclude=NOT_FIGURES)
+def without_clocks(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` (a read, dumped or served) without when it was read and the runs' wall clock."""
+    for key in NOT_FIGURES:
+        data.pop(key, None)
     for run in data.get("recent_runs", []):
         for column in RUN_CLOCK:
             run.pop(column, None)
     return data
+
+
+def figures(read: BaseModel, mode: str = "python") -> Any:
+    """What a dashboard shows from `read`: its data without when it was read."""
+    return without_clocks(read.model_dump(mode=mode))
 
 
 def api_reads(state: AppState) -> dict[str, BaseModel]:
@@ -154,13 +160,7 @@ def served_reads(state: AppState, client: TestClient, names: list[str]) -> dict[
     for name in [*ENDPOINTS, *names]:
         response = client.get(paths[name], headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 200, (name, response.text)
-        body = response.json()
-        for key in NOT_FIGURES:
-            body.pop(key, None)
-        for run in body.get("recent_runs", []):
-            for column in RUN_CLOCK:
-                run.pop(column, None)
-        served[name] = body
+        served[name] = without_clocks(response.json())
     return served
 
 
