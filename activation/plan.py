@@ -27,8 +27,10 @@ from activation.experiments.tables import (
 )
 from activation.quiet_hours import send_after_sql, window_ends
 from activation.segment_rows import (
+    ROW_HASH_PREFIX,
     SegmentColumn,
     attributes_sql,
+    document_row_hash_sql,
     row_hash_sql,
     segment_columns,
 )
@@ -237,28 +239,44 @@ def plan_sql(
     )
     return f"""
     create or replace temp table _plan as
-    with member_rows as (
-        select s.profile_id, {attributes_sql(inputs.row_columns, "s")} as attributes
+    with members as (
+        select s.profile_id, {row_hash_sql(inputs.row_columns, "s")} as row_hash
         from {segment.relation} as s
-    ),
-    members as (
-        select profile_id, {row_hash_sql("attributes")} as row_hash, attributes
-        from member_rows
     ),
     snapshot as (
         select profile_id, row_hash from {SCHEMA}.activation_snapshots
         where activation = $activation
     ),
-    diff as (
+    -- Hashes decide for all members; a snapshot hash of the earlier encoding ('earlier')
+    -- is decided below, from the member's document.
+    compared as (
         select coalesce(m.profile_id, s.profile_id) as profile_id,
                case when s.profile_id is null then 'added'
                     when m.profile_id is null then 'removed'
-                    when m.row_hash <> s.row_hash then 'changed'
-                    else 'unchanged' end as change,
-               coalesce(m.row_hash, s.row_hash) as row_hash,
-               m.attributes
+                    when m.row_hash = s.row_hash then 'unchanged'
+                    when s.row_hash like '{ROW_HASH_PREFIX}%' then 'changed'
+                    else 'earlier' end as change,
+               m.row_hash, s.row_hash as snapshot_hash
         from members as m
         full outer join snapshot as s on m.profile_id = s.profile_id
+    ),
+    -- Documents are built only for members that may get a message.
+    documented as (
+        select c.*,
+               case when c.change <> 'removed'
+                    then {attributes_sql(inputs.row_columns, "r")} end as attributes
+        from compared as c
+        left join {segment.relation} as r on r.profile_id = c.profile_id
+        where c.change <> 'unchanged'
+    ),
+    diff as (
+        select profile_id,
+               case when change <> 'earlier' then change
+                    when {document_row_hash_sql("attributes")} = snapshot_hash then 'unchanged'
+                    else 'changed' end as change,
+               coalesce(row_hash, snapshot_hash) as row_hash,
+               attributes
+        from documented
     ),
     frequency as ({frequency_cte}),
     suppressed_now as (

@@ -99,6 +99,12 @@ def test_duplicate_or_null_keys_stop_the_plan(warehouse):
 
 
 def snapshot(w, run_id):
+    """What a delivered run leaves: its planned members' snapshot rows replaced."""
+    w.execute(
+        "delete from tidemark.activation_snapshots where profile_id in "
+        "(select profile_id from tidemark.planned_messages where run_id = ?)",
+        [run_id],
+    )
     w.execute(
         "insert into tidemark.activation_snapshots select activation, profile_id, row_hash, "
         "planned_at from tidemark.planned_messages where run_id = ?",
@@ -123,6 +129,46 @@ def test_diff_against_the_snapshot_by_mode(warehouse):
     assert (add_only.added, add_only.changed, add_only.removed) == (1, 1, 1)
     assert planned_ids(warehouse, "r2") == ["c"]
     assert planned_ids(warehouse, "r3") == ["b", "c"]
+
+
+def test_values_that_run_into_each_other_or_turn_null_are_changes(warehouse):
+    """A row's hash reads each value with its length: moving text from one column to the
+    next, or '' becoming NULL becoming '~', is a change, not the same row."""
+    upsert = definition(mode="upsert")
+    add_profile(warehouse, "a", "a@b.co", first_name="m")
+    plan(warehouse, upsert, run_id="r1")
+    snapshot(warehouse, "r1")
+    rows = [("a@b.com", "''"), ("a@b.com", "null"), ("a@b.com", "'~'"), ("a@b.com", "'~'")]
+    changed = []
+    for index, (email, first_name) in enumerate(rows, start=2):
+        warehouse.execute(
+            f"update analytics.segment_test set email = '{email}', first_name = {first_name}"
+        )
+        changed.append(plan(warehouse, upsert, run_id=f"r{index}").changed)
+        snapshot(warehouse, f"r{index}")
+    assert changed == [1, 1, 1, 0]
+
+
+def test_snapshots_hashed_as_before_still_tell_unchanged_members_from_changed(warehouse):
+    """Hashes written before the current encoding (the md5 of the row's attributes, no
+    prefix) are compared as they were written: an upgrade re-sends nothing unchanged."""
+    for p in ("a", "b"):
+        add_profile(warehouse, p)
+    plan(warehouse, definition(mode="upsert"), run_id="r1")
+    warehouse.execute(
+        "insert into tidemark.activation_snapshots select activation, profile_id, "
+        "md5(attributes), planned_at from tidemark.planned_messages where run_id = 'r1'"
+    )
+    warehouse.execute("update analytics.segment_test set first_name = 'Bea' where profile_id = 'b'")
+
+    second = plan(warehouse, definition(mode="upsert"), run_id="r2")
+    assert (second.added, second.changed, second.planned) == (0, 1, 1)
+    assert planned_ids(warehouse, "r2") == ["b"]
+    snapshot(warehouse, "r2")
+    current = warehouse.query_arrow(
+        "select profile_id, row_hash like 'r2:%' as current from tidemark.activation_snapshots"
+    ).to_pylist()
+    assert {r["profile_id"]: r["current"] for r in current} == {"a": False, "b": True}
 
 
 def test_an_address_already_messaged_by_the_activation_is_a_duplicate_for_another_profile(

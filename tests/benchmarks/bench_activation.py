@@ -76,7 +76,7 @@ from activation.message_renderer import message_template, render_context
 from activation.message_renderer import renderer_for as engine_renderer_for
 from activation.plan import plan_run
 from activation.render import EmailTemplate, Recipient, compile_template, render_batch
-from activation.segment_rows import attributes_sql, row_hash_sql, segment_columns
+from activation.segment_rows import row_hash_sql, segment_columns
 from activation.segments import Segment
 from activation.warehouse_tables import SCHEMA, ensure_engine_tables
 from connectors.destinations.message import OutboundMessage
@@ -787,13 +787,13 @@ def smtp_round(scratch: Path, messages: int, index: int) -> dict[str, Any]:
 def anti_join_sql(session: WarehouseSession) -> str:
     """The bare diff the plan is compared with: members whose row hash has no snapshot twin.
 
-    The row and its hash are built exactly as the plan builds them (`activation.segment_rows`),
+    The row hash is built exactly as the plan builds it (`activation.segment_rows`),
     so the two count the same members and only the plan's extra work is timed.
     """
-    row = attributes_sql(segment_columns(session, SEGMENT.relation), "s")
+    row_hash = row_hash_sql(segment_columns(session, SEGMENT.relation), "s")
     return f"""
 select count(*) from (
-    select s.profile_id, {row_hash_sql(row)} as row_hash
+    select s.profile_id, {row_hash} as row_hash
     from {SEGMENT.relation} as s
 ) as m
 where not exists (

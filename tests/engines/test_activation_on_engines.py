@@ -104,6 +104,29 @@ R000_ATTRIBUTES = (
     '"score":1.5,"signed_up_at":"2025-12-01 10:30:00.250000"}'
 )
 
+#: r000's row hash as every engine must compute it: each value as `<length>:<value>` (in
+#: characters, text unescaped, other values as in the attributes) after the column names.
+R000_HASHED_VALUES = (
+    "r000@example.com",
+    TRICKY_NAME,
+    "true",
+    "12.50",
+    TRICKY_NOTE,
+    "3",
+    "r000",
+    "1.5",
+    '"2025-12-01 10:30:00.250000"',
+)
+R000_ROW_HASH = (
+    "r2:"
+    + hashlib.md5(
+        (
+            "email,first_name,is_vip,lifetime_value,note,orders,profile_id,score,signed_up_at|"
+            + "".join(f"{len(value)}:{value}" for value in R000_HASHED_VALUES)
+        ).encode()
+    ).hexdigest()
+)
+
 
 @pytest.fixture
 def sink() -> Iterator[SmtpSink]:
@@ -200,7 +223,7 @@ def test_the_same_activation_plans_and_sends_the_same_on_every_engine(settings, 
         assert planned == [
             {
                 "attributes": R000_ATTRIBUTES,
-                "row_hash": hashlib.md5(R000_ATTRIBUTES.encode()).hexdigest(),
+                "row_hash": R000_ROW_HASH,
             }
         ]
         assert json.loads(planned[0]["attributes"])["first_name"] == TRICKY_NAME
