@@ -1,7 +1,7 @@
 """A delivery worker for the crash-safety test: runs one activation to an SMTP server.
 
-`python -m tests.activation.crash_worker HOME SMTP_PORT` — the test kills it at random moments
-and starts it again; everything it uses is the real engine on files under HOME.
+`python -m tests.activation.crash_worker HOME SMTP_PORT CONNECTIONS` — the test kills it at
+random moments and starts it again; everything it uses is the real engine on files under HOME.
 """
 
 import sys
@@ -33,8 +33,8 @@ ACTIVATION = {
 }
 
 
-def main(home: str, port: int) -> None:
-    settings = worker_settings(Path(home), port, 5000, burst=None)
+def main(home: str, port: int, connections: int) -> None:
+    settings = worker_settings(Path(home), port, 5000, burst=None, connections=connections)
     sessions = ops_sessions(settings)
     manifest = manifest_for(segment("test"))
     with sessions() as session, session.begin():
@@ -58,4 +58,4 @@ def main(home: str, port: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))

@@ -22,7 +22,7 @@ BURST = 20
 
 
 def worker_settings(
-    home: Path, port: int, rate_per_s: float, burst: int | None = BURST
+    home: Path, port: int, rate_per_s: float, burst: int | None = BURST, connections: int = 1
 ) -> Settings:
     """Settings from the environment (the ops store's URL), plus the sink as a destination."""
     return Settings(
@@ -37,6 +37,7 @@ def worker_settings(
                     "batch_size": BATCH_SIZE,
                     "rate_limit_per_s": rate_per_s,
                     "rate_burst": burst,
+                    "connections": connections,
                 },
             }
         },

@@ -88,6 +88,9 @@ from connectors.warehouse.duckdb import DuckDBWarehouse
 from tests.benchmarks import BenchmarkSanityError, BenchOptions, BenchReport, Figure, load_average
 
 SENDGRID_MESSAGES = 100_000
+#: Connections of the SMTP path's second round (the engine's `connections`, the bare loop's
+#: threads).
+SMTP_CONNECTIONS = 2
 SMTP_MESSAGES = 20_000
 DIFF_MEMBERS = 1_000_000
 RSS_RECIPIENTS = 1_000_000
@@ -363,7 +366,9 @@ def shared_body_renderer(settings: Settings, definition: ActivationDefinition) -
 
 
 def destinations_config(
-    sendgrid_url: str | None = None, smtp: tuple[str, int] | None = None
+    sendgrid_url: str | None = None,
+    smtp: tuple[str, int] | None = None,
+    smtp_connections: int = 1,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Destinations `sendgrid` and `smtp` (settings, secrets); rate limits out of the way."""
     destinations: dict[str, Any] = {}
@@ -382,6 +387,7 @@ def destinations_config(
                 "port": smtp[1],
                 "starttls": False,
                 "rate_limit_per_s": UNLIMITED_RATE,
+                "connections": smtp_connections,
             },
         }
     return destinations, destination_secrets
@@ -394,6 +400,7 @@ def wire(
     *,
     sendgrid_url: str | None = None,
     smtp: tuple[str, int] | None = None,
+    smtp_connections: int = 1,
     quiet_hours: bool = False,
     define: bool = True,
     share_launcher: ShareLauncher | None = None,
@@ -402,7 +409,7 @@ def wire(
 
     With `define=False` the activation is expected to exist already (a second process).
     """
-    destinations, destination_secrets = destinations_config(sendgrid_url, smtp)
+    destinations, destination_secrets = destinations_config(sendgrid_url, smtp, smtp_connections)
     settings = Settings(
         home=home,
         destinations=destinations,
@@ -621,9 +628,15 @@ def _sample_bodies(scratch: Path, count: int) -> list[bytes]:
 
 
 def smtp_engine_run(
-    scratch: Path, sink: ServerProcess, messages: int, index: int
+    scratch: Path, sink: ServerProcess, messages: int, index: int, connections: int = 1
 ) -> dict[str, Any]:
-    wiring = wire(scratch / f"smtp-{index}", "smtp", "personalised", smtp=sink.address)
+    wiring = wire(
+        scratch / f"smtp-{index}-{connections}",
+        "smtp",
+        "personalised",
+        smtp=sink.address,
+        smtp_connections=connections,
+    )
     build_audience(wiring.warehouse, messages)
     load_before = load_average()
     report, seconds = timed_engine_run(wiring)
@@ -681,16 +694,26 @@ def _timed_sends(
     }
 
 
-def smtplib_loop(sink: ServerProcess, payloads: list[bytes]) -> dict[str, Any]:
-    """One connection, `sendmail` per message, the messages' bytes made beforehand."""
+def smtplib_loop(
+    sink: ServerProcess, payloads: list[bytes], connections: int = 1
+) -> dict[str, Any]:
+    """`sendmail` per message, the messages' bytes made beforehand; one connection, or
+    several, each in its own thread with every n-th message."""
     host, port = sink.address
 
-    def send() -> None:
+    def send_share(first: int) -> None:
         with smtplib.SMTP(host, port) as client:
-            for i, payload in enumerate(payloads):
-                client.sendmail(SENDER, f"p{i:08d}@example.com", payload)
+            for i in range(first, len(payloads), connections):
+                client.sendmail(SENDER, f"p{i:08d}@example.com", payloads[i])
 
-    return _timed_sends("smtplib loop", sink, len(payloads), send)
+    def send() -> None:
+        threads = [threading.Thread(target=send_share, args=(k,)) for k in range(connections)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    return _timed_sends(f"smtplib loop ({connections} connections)", sink, len(payloads), send)
 
 
 def smtplib_building_loop(
@@ -753,9 +776,11 @@ def raw_socket_ceiling(sink: ServerProcess, payloads: list[bytes]) -> dict[str, 
 
 
 def smtp_round(scratch: Path, messages: int, index: int) -> dict[str, Any]:
-    """The SMTP measurements against one sink, one after the other."""
+    """The SMTP measurements against one sink, one after the other: the engine and the bare
+    loop over one connection, then both over `SMTP_CONNECTIONS`."""
     with ServerProcess(_serve_smtp) as sink:
         engine = smtp_engine_run(scratch, sink, messages, index)
+        engine_parallel = smtp_engine_run(scratch, sink, messages, index, SMTP_CONNECTIONS)
         wiring = wire(scratch / f"smtp-sample-{index}", "smtp", "personalised", smtp=sink.address)
         sample = sample_message(wiring, "MESSAGEID-PLACEHOLDER")
         template = smtp_payload(sample)
@@ -764,18 +789,26 @@ def smtp_round(scratch: Path, messages: int, index: int) -> dict[str, Any]:
             for i in range(messages)
         ]
         bare = smtplib_loop(sink, payloads)
+        bare_parallel = smtplib_loop(sink, payloads, SMTP_CONNECTIONS)
         building = smtplib_building_loop(sink, sample, messages, index)
         ceiling = raw_socket_ceiling(sink, payloads)
+
+    def percent(ours: dict[str, Any], theirs: dict[str, Any]) -> float:
+        return round(100 * ours["messages_per_s"] / theirs["messages_per_s"], 1)
+
     return {
         "engine": engine,
+        "engine_parallel": engine_parallel,
         "smtplib": bare,
+        "smtplib_parallel": bare_parallel,
         "smtplib_building": building,
         "sink_alone": ceiling,
         "message_bytes": len(template),
-        "engine_vs_smtplib": round(100 * engine["messages_per_s"] / bare["messages_per_s"], 1),
-        "engine_vs_smtplib_building": round(
-            100 * engine["messages_per_s"] / building["messages_per_s"], 1
-        ),
+        "connections_parallel": SMTP_CONNECTIONS,
+        "engine_vs_smtplib": percent(engine, bare),
+        "engine_parallel_vs_smtplib": percent(engine_parallel, bare),
+        "engine_parallel_vs_smtplib_parallel": percent(engine_parallel, bare_parallel),
+        "engine_vs_smtplib_building": percent(engine, building),
     }
 
 

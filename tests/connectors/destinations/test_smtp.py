@@ -136,6 +136,89 @@ def test_421_closes_the_connection_and_the_next_batch_opens_a_new_one(smtp_sink:
     assert smtp_sink.connections == 2
 
 
+# -- several connections --------------------------------------------------------------------
+
+
+def test_a_batch_is_spread_over_the_configured_connections(smtp_sink: SmtpSink) -> None:
+    messages = [email_message(n, f"r{n}@example.org") for n in range(30)]
+    with smtp(smtp_sink, connections=3) as destination:
+        destination.check()
+        assert smtp_sink.connections == 3  # check() opens them all: a relay's limit shows there
+        first = destination.send_batch(messages[:15])
+        second = destination.send_batch(messages[15:])
+    outcomes = first + second
+    assert [o.message_id for o in outcomes] == [m.message_id for m in messages]
+    assert all(o.status is SendStatus.SENT for o in outcomes)
+    assert sorted(smtp_sink.received_ids()) == sorted(m.message_id for m in messages)
+    assert len({mail.peer for mail in smtp_sink.received}) == 3
+    assert smtp_sink.connections == 3  # kept across batches
+    by_queue_id = {mail.queue_id: mail for mail in smtp_sink.received}
+    for message, outcome in zip(messages, outcomes, strict=True):
+        mail = by_queue_id[str(outcome.provider_message_id)]
+        assert mail.message["X-Tidemark-Message-Id"] == message.message_id
+        assert mail.rcpt_tos == [message.to]
+
+
+def test_a_failing_recipient_on_one_connection_fails_only_that_message(
+    smtp_sink: SmtpSink,
+) -> None:
+    smtp_sink.rcpt_replies["gone@example.org"] = "550 5.1.1 User unknown"
+    messages = [email_message(n, f"r{n}@example.org") for n in range(8)]
+    messages[5] = email_message(5, "gone@example.org")
+    with smtp(smtp_sink, connections=2) as destination:
+        outcomes = destination.send_batch(messages)
+    assert [o.status for o in outcomes] == [SendStatus.SENT] * 5 + [SendStatus.FAILED] + [
+        SendStatus.SENT
+    ] * 2
+    assert outcomes[5].error_class is ErrorClass.FATAL_MESSAGE
+    assert len(smtp_sink.received) == 7
+
+
+def test_throttling_on_one_connection_leaves_no_message_without_its_true_outcome(
+    smtp_sink: SmtpSink,
+) -> None:
+    """The other connection may have a message in flight when the relay throttles this
+    one; whatever it sent is `sent`, the rest is retriable, and nothing is unaccounted for."""
+    smtp_sink.mail_replies.append("421 4.7.0 Too many messages, slow down")
+    messages = [email_message(n, f"r{n}@example.org") for n in range(20)]
+    with smtp(smtp_sink, connections=2) as destination:
+        outcomes = destination.send_batch(messages)
+    assert [o.message_id for o in outcomes] == [m.message_id for m in messages]
+    received = set(smtp_sink.received_ids())
+    sent = {o.message_id for o in outcomes if o.status is SendStatus.SENT}
+    assert sent == received
+    assert len(sent) <= 1  # at most the message the other connection had in flight
+    codes = [o.error_code for o in outcomes if o.status is not SendStatus.SENT]
+    assert codes.count("smtp_421") == 1
+    assert set(codes) == {"smtp_421", "not_attempted"}
+    assert all(
+        o.error_class is ErrorClass.RETRIABLE for o in outcomes if o.status is not SendStatus.SENT
+    )
+
+
+def test_bad_credentials_stop_every_connection(smtp_sink: SmtpSink) -> None:
+    messages = [email_message(n, f"r{n}@example.org") for n in range(6)]
+    with (
+        smtp(smtp_sink, connections=3, password="wrong-password-42") as destination,
+        pytest.raises(FatalRunError) as raised,
+    ):
+        destination.send_batch(messages)
+    assert raised.value.outcomes == ()
+    assert smtp_sink.received == []
+
+
+def test_connections_share_the_rate_limit(smtp_sink: SmtpSink) -> None:
+    messages = [email_message(n, f"r{n}@example.org") for n in range(30)]
+    with smtp(smtp_sink, connections=3, rate_limit_per_s=100, rate_burst=1) as destination:
+        destination.check()  # connected beforehand: the first arrival is not late by a login
+        outcomes = destination.send_batch(messages)
+    assert all(o.status is SendStatus.SENT for o in outcomes)
+    arrivals = sorted(mail.received_at for mail in smtp_sink.received)
+    # 30 messages at 100/s with a burst of one take 29 intervals of 10 ms (less the arrival
+    # jitter); three connections without the shared limit send them in a few milliseconds.
+    assert arrivals[-1] - arrivals[0] >= 0.29 - 0.05
+
+
 def test_messages_that_would_inject_headers_are_refused_before_sending(
     smtp_sink: SmtpSink,
 ) -> None:

@@ -42,6 +42,7 @@ class ReceivedMail:
     queue_id: str
     dropped: bool  # the connection was closed instead of answering
     received_at: float = 0.0  # time.monotonic() when its data arrived, to measure rates
+    peer: str = ""  # the client's address and port: which connection carried it
 
     @property
     def message(self) -> EmailMessage:
@@ -154,6 +155,7 @@ class SmtpSink:
                     queue_id=queue_id,
                     dropped=drop,
                     received_at=time.monotonic(),
+                    peer=str(session.peer),
                 )
             )
         if drop and server.transport is not None:
