@@ -1413,6 +1413,28 @@ def _figures(
             note=f"goal: engine ≥ {SMTP_RATIO_GOAL:.0%} of smtplib",
         ),
         Figure(
+            f"SMTP: engine, {SMTP_CONNECTIONS} connections",
+            "msg/s",
+            _series(smtp, "engine_parallel", "messages_per_s"),
+            note="the destination's `connections` setting",
+        ),
+        Figure(
+            f"SMTP: bare smtplib loop, {SMTP_CONNECTIONS} connections",
+            "msg/s",
+            _series(smtp, "smtplib_parallel", "messages_per_s"),
+            note="one thread per connection",
+        ),
+        Figure(
+            f"  engine ({SMTP_CONNECTIONS} connections) / smtplib (1)",
+            "%",
+            _series(smtp, "engine_parallel_vs_smtplib"),
+        ),
+        Figure(
+            f"  engine / smtplib, both {SMTP_CONNECTIONS} connections",
+            "%",
+            _series(smtp, "engine_parallel_vs_smtplib_parallel"),
+        ),
+        Figure(
             "SMTP: smtplib loop building each EmailMessage",
             "msg/s",
             _series(smtp, "smtplib_building", "messages_per_s"),
