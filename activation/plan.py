@@ -49,6 +49,8 @@ from connectors.destinations.message import Channel
 from connectors.warehouse.base import Warehouse, WarehouseSession
 
 PROFILES = "analytics.profiles"
+#: The member's row hash beside the segment's own columns (a name no model would use).
+MEMBER_HASH = "tidemark_member_row_hash__"
 ERASED_TABLE = "_erased_now"
 PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 
@@ -240,7 +242,7 @@ def plan_sql(
     return f"""
     create or replace temp table _plan as
     with members as (
-        select s.profile_id, {row_hash_sql(inputs.row_columns, "s")} as row_hash
+        select s.*, {row_hash_sql(inputs.row_columns, "s")} as {MEMBER_HASH}
         from {segment.relation} as s
     ),
     snapshot as (
@@ -248,26 +250,21 @@ def plan_sql(
         where activation = $activation
     ),
     -- Hashes decide for all members; a snapshot hash of the earlier encoding ('earlier')
-    -- is decided below, from the member's document.
+    -- is decided below, from the member's document. Documents are built only for members
+    -- whose hash is new (CASE evaluates its branch for those rows alone).
     compared as (
         select coalesce(m.profile_id, s.profile_id) as profile_id,
                case when s.profile_id is null then 'added'
                     when m.profile_id is null then 'removed'
-                    when m.row_hash = s.row_hash then 'unchanged'
+                    when m.{MEMBER_HASH} = s.row_hash then 'unchanged'
                     when s.row_hash like '{ROW_HASH_PREFIX}%' then 'changed'
                     else 'earlier' end as change,
-               m.row_hash, s.row_hash as snapshot_hash
+               m.{MEMBER_HASH} as row_hash, s.row_hash as snapshot_hash,
+               case when m.profile_id is not null
+                         and (s.profile_id is null or m.{MEMBER_HASH} <> s.row_hash)
+                    then {attributes_sql(inputs.row_columns, "m")} end as attributes
         from members as m
         full outer join snapshot as s on m.profile_id = s.profile_id
-    ),
-    -- Documents are built only for members that may get a message.
-    documented as (
-        select c.*,
-               case when c.change <> 'removed'
-                    then {attributes_sql(inputs.row_columns, "r")} end as attributes
-        from compared as c
-        left join {segment.relation} as r on r.profile_id = c.profile_id
-        where c.change <> 'unchanged'
     ),
     diff as (
         select profile_id,
@@ -276,7 +273,8 @@ def plan_sql(
                     else 'changed' end as change,
                coalesce(row_hash, snapshot_hash) as row_hash,
                attributes
-        from documented
+        from compared
+        where change <> 'unchanged'
     ),
     frequency as ({frequency_cte}),
     suppressed_now as (
