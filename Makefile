@@ -8,7 +8,7 @@ DEMO_PROFILES ?= 50000
 PYTEST_ARGS ?=
 export DEMO_PROFILES
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup demo test lint format bench bench-smoke clean
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.5"
@@ -33,6 +33,11 @@ format: setup
 
 bench: setup
 	$(UV) run python -m tests.benchmarks
+
+# Every benchmark once at a thousandth of its size: proves they still run and pass their own
+# sanity checks (CI runs it; the figures mean nothing at this scale and go to their own folder).
+bench-smoke: setup
+	$(UV) run python -m tests.benchmarks --runs 1 --scale 0.001 --out test-artifacts/benchmarks-smoke
 
 clean:
 	rm -rf data dbt/target dbt/logs .pytest_cache .mypy_cache .ruff_cache

@@ -94,16 +94,18 @@ def write_json(report: BenchReport, directory: Path = ARTIFACTS_DIR) -> Path:
     return path
 
 
-def run_benchmark(name: str, options: BenchOptions, console: Console) -> BenchReport:
+def run_benchmark(
+    name: str, options: BenchOptions, console: Console, out: Path = ARTIFACTS_DIR
+) -> BenchReport:
     module = _module(name)
     console.rule(f"[bold]{name}[/] — load average {load_average()}")
     started = time.perf_counter()
     report: BenchReport = module.run(options)
     console.print(figures_table(report))
     console.print(runs_table(report))
-    path = write_json(report)
+    path = write_json(report, out)
     elapsed = time.perf_counter() - started
-    console.print(f"{name}: {elapsed:.0f}s; figures written to {path.relative_to(REPO_ROOT)}")
+    console.print(f"{name}: {elapsed:.0f}s; figures written to {path}")
     return report
 
 
@@ -120,6 +122,12 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=1.0,
         help="data scale relative to the issue's sizes (1.0 = 1,000,000 profiles)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ARTIFACTS_DIR,
+        help=f"folder for the JSON reports (default {ARTIFACTS_DIR.relative_to(REPO_ROOT)})",
     )
     return parser
 
@@ -141,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not console.is_terminal:
         console.width = 150  # piped to a file or CI log: keep the tables on one line per row
     for name in names:
-        run_benchmark(name, options, console)
+        run_benchmark(name, options, console, args.out)
     return 0
 
 
