@@ -37,7 +37,20 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
+
+#: Columns for tables written to a pipe or a log, where there is no terminal to measure.
+PIPED_WIDTH = 160
+
+
+def _console() -> Console:
+    """Rich's console. Output to a pipe or a log (`| tee`, CI) has no terminal width, and rich
+    would fold every table to 80 columns: it gets 160, unless COLUMNS says otherwise."""
+    if sys.stdout.isatty() or "COLUMNS" in os.environ:
+        return Console()
+    return Console(width=PIPED_WIDTH)
+
+
+console = _console()
 activation_app = typer.Typer(help="Run, dry-run, list and approve activations.")
 app.add_typer(activation_app, name="activation")
 app.add_typer(import_app, name="import")
