@@ -19,6 +19,7 @@ leaves a destination (outcome messages, exceptions, logs) passes through its `Se
 from __future__ import annotations
 
 import logging
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
@@ -41,6 +42,23 @@ logger = logging.getLogger(__name__)
 _Request = TypeVar("_Request")
 
 NOT_ATTEMPTED = "not_attempted"
+
+
+class SendHalt:
+    """Why the senders of one batch (threads, one per connection) should stop, once any of
+    them has found out: a run-fatal failure, or a provider-wide one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.fatal: Failure | None = None
+        self.provider_wide: Failure | None = None
+
+    def halt(self, failure: Failure) -> None:
+        with self._lock:
+            if failure.error_class is ErrorClass.FATAL_RUN:
+                self.fatal = self.fatal or failure
+            else:
+                self.provider_wide = self.provider_wide or failure
 
 
 class DestinationError(Exception):
@@ -217,16 +235,22 @@ class Destination(ABC):
         messages: Sequence[OutboundMessage],
         prepare: Callable[[OutboundMessage], _Request | SendOutcome],
         send: Callable[[_Request], str | Failure],
+        halt: SendHalt | None = None,
     ) -> list[SendOutcome]:
         """Send messages one request each, for providers without a batch endpoint.
 
         `prepare` builds a message's request, or decides its outcome without the provider (an
         unsendable message: it costs no rate-limit token); `send` returns the provider's id or
         a classified `Failure`. A run-fatal failure stops everything; a provider-wide one
-        leaves the rest not attempted.
+        leaves the rest not attempted. With `halt`, shared by senders of the same batch, each
+        also stops where another one did, and tells the others where it stops.
         """
         outcomes: list[SendOutcome] = []
         for position, message in enumerate(messages):
+            if halt is not None and (halt.fatal or halt.provider_wide):
+                if halt.fatal is None and halt.provider_wide is not None:
+                    outcomes.extend(self._not_attempted(messages[position:], halt.provider_wide))
+                break
             request = prepare(message)
             if isinstance(request, SendOutcome):
                 outcomes.append(request)
@@ -237,11 +261,16 @@ class Destination(ABC):
                 outcomes.append(SendOutcome.sent(message.message_id, result))
                 continue
             if result.error_class is ErrorClass.FATAL_RUN:
+                if halt is not None:
+                    halt.halt(result)  # the batch's sender raises, with every share's outcomes
+                    break
                 raise self._fatal_run(result, outcomes)
             if result.retry_after_s:
                 self.rate_limiter.penalize(result.retry_after_s)
             outcomes.append(self._failed(message, result))
             if result.provider_wide:
+                if halt is not None:
+                    halt.halt(result)
                 outcomes.extend(self._not_attempted(messages[position + 1 :], result))
                 break
         return outcomes

@@ -12,10 +12,8 @@ messages unattempted.
 
 from __future__ import annotations
 
-import logging
 import smtplib
 import ssl
-import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,15 +21,13 @@ from typing import ClassVar
 
 from pydantic import Field, SecretStr
 
-from connectors.destinations.base import Destination, DestinationSettings
-from connectors.destinations.email_parts import UnsendableMessageError, email_parts
+from connectors.destinations.base import Destination, DestinationSettings, SendHalt
+from connectors.destinations.email_parts import EmailParts, UnsendableMessageError, email_parts
 from connectors.destinations.errors import FATAL_RUN, Failure
 from connectors.destinations.message import Channel, OutboundMessage, SendOutcome
 from connectors.destinations.mime import mime_bytes
 from connectors.destinations.rate_limit import RateLimiter
 from connectors.destinations.smtp_session import SmtpSession, reply_text
-
-logger = logging.getLogger(__name__)
 
 
 class SmtpConfig(DestinationSettings):
@@ -55,26 +51,6 @@ class SmtpConfig(DestinationSettings):
             "relay's operator how many it allows per client."
         ),
     )
-
-
-class _BatchStop:
-    """Why a batch's sessions should stop sending, once one of them has found out."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.fatal: Failure | None = None
-        self.provider_wide: Failure | None = None
-
-    def halt(self, failure: Failure) -> None:
-        with self._lock:
-            if failure.error_class is FATAL_RUN:
-                self.fatal = self.fatal or failure
-            else:
-                self.provider_wide = self.provider_wide or failure
-
-    @property
-    def halted(self) -> bool:
-        return self.fatal is not None or self.provider_wide is not None
 
 
 class SmtpDestination(Destination):
@@ -121,10 +97,10 @@ class SmtpDestination(Destination):
             session.close()
 
     def _send_batch(self, messages: Sequence[OutboundMessage]) -> list[SendOutcome]:
-        stop = _BatchStop()
+        halt = SendHalt()
         sessions = self._sessions[: len(messages)]
         if len(sessions) == 1:
-            decided = self._send_share(sessions[0], messages, stop)
+            decided = self._send_share(sessions[0], messages, halt)
         else:
             if self._threads is None:
                 self._threads = ThreadPoolExecutor(
@@ -132,54 +108,38 @@ class SmtpDestination(Destination):
                 )
             count = len(sessions)
             shares = [
-                self._threads.submit(self._send_share, session, messages[index::count], stop)
+                self._threads.submit(self._send_share, session, messages[index::count], halt)
                 for index, session in enumerate(sessions)
             ]
             decided = [outcome for share in shares for outcome in share.result()]
-        if stop.fatal is not None:
-            raise self._fatal_run(stop.fatal, decided)
+        if halt.fatal is not None:
+            raise self._fatal_run(halt.fatal, decided)
         by_id = {outcome.message_id: outcome for outcome in decided}
         return [by_id[message.message_id] for message in messages]
 
     def _send_share(
-        self, session: SmtpSession, messages: Sequence[OutboundMessage], stop: _BatchStop
+        self, session: SmtpSession, messages: Sequence[OutboundMessage], halt: SendHalt
     ) -> list[SendOutcome]:
         """Send `messages` over one session until done or until any session halts the batch;
         the outcomes decided (messages left when a run-fatal failure halted it have none)."""
-        outcomes: list[SendOutcome] = []
+
+        def prepare(message: OutboundMessage) -> tuple[EmailParts, bytes] | SendOutcome:
+            try:
+                parts = email_parts(
+                    message,
+                    default_from_address=self.config.from_address,
+                    default_from_name=self.config.from_name,
+                )
+                return parts, mime_bytes(parts)
+            except (UnsendableMessageError, ValueError) as error:
+                return self._invalid(message, str(error))
+
         try:
-            for position, message in enumerate(messages):
-                if stop.halted:
-                    if stop.fatal is None and stop.provider_wide is not None:
-                        rest = messages[position:]
-                        outcomes.extend(self._not_attempted(rest, stop.provider_wide))
-                    break
-                try:
-                    parts = email_parts(
-                        message,
-                        default_from_address=self.config.from_address,
-                        default_from_name=self.config.from_name,
-                    )
-                    payload = mime_bytes(parts)
-                except (UnsendableMessageError, ValueError) as error:
-                    outcomes.append(self._invalid(message, str(error)))
-                    continue
-                self.rate_limiter.acquire()
-                result = session.deliver(parts, payload)
-                if isinstance(result, str):
-                    outcomes.append(SendOutcome.sent(message.message_id, result))
-                    continue
-                if result.error_class is FATAL_RUN:
-                    stop.halt(result)
-                    break
-                outcomes.append(self._failed(message, result))
-                if result.provider_wide:
-                    stop.halt(result)
-                    outcomes.extend(self._not_attempted(messages[position + 1 :], result))
-                    break
+            return self._send_one_by_one(
+                messages, prepare, lambda request: session.deliver(*request), halt
+            )
         except BaseException:
             # Stop the other sessions too: what none of them decides stays `sending`, and the
             # run's recovery parks it in doubt rather than sending it again.
-            stop.halt(Failure(FATAL_RUN, "smtp_internal_error", "sending stopped by an error"))
+            halt.halt(Failure(FATAL_RUN, "smtp_internal_error", "sending stopped by an error"))
             raise
-        return outcomes
